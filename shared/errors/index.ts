@@ -1,0 +1,2 @@
+export * from './control-plane-error';
+export * from './gcp-errors';

@@ -1,0 +1,7 @@
+import { registerOpsCommandFunction } from './ops-command';
+
+/**
+ * Deployment entry (`main` in package.json): registers every function; Cloud Functions picks one by
+ * `--entry-point`. Local runs (`npm start`) call the register functions themselves with their env.
+ */
+registerOpsCommandFunction();

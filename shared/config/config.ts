@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { ConfigError } from '../errors';
+import { SEVERITIES } from '../logging';
+
+/**
+ * Configuration, read once from an injected environment (`loadConfig(process.env)` at a composition
+ * root; tests pass a literal). Missing or invalid values fail fast with a ConfigError naming the
+ * variable. Precedence: the environment, then the defaults below.
+ */
+
+const hostPort = z.string().regex(/^[^:/\s]+:\d+$/, 'must be host:port');
+const endpoint = z.url();
+const ms = z.coerce.number().int().positive();
+
+const ConfigSchema = z.object({
+  /** The control plane's own project (Firestore, Pub/Sub). Not the platform's project. */
+  GOOGLE_CLOUD_PROJECT: z.string().min(1),
+  OPSPLANE_COMMANDS_TOPIC: z.string().min(3).default('ops-commands'),
+  OPSPLANE_RESULTS_TOPIC: z.string().min(3).default('ops-results'),
+  FIRESTORE_EMULATOR_HOST: hostPort.optional(),
+  PUBSUB_EMULATOR_HOST: hostPort.optional(),
+  /** Point the GKE and Compute clients at the platform simulator instead of Google. */
+  OPSPLANE_CONTAINER_ENDPOINT: endpoint.optional(),
+  OPSPLANE_COMPUTE_ENDPOINT: endpoint.optional(),
+  OPSPLANE_POLL_INTERVAL_MS: ms.default(5000),
+  /** Under the 540 s event-function timeout, with room to record the outcome. */
+  OPSPLANE_POLL_DEADLINE_MS: ms.default(480_000),
+  OPSPLANE_CLAIM_TTL_MS: ms.default(600_000),
+  OPSPLANE_LEASE_TTL_MS: ms.default(600_000),
+  OPSPLANE_MAX_ATTEMPTS: ms.default(20),
+  LOG_LEVEL: z.enum(SEVERITIES).default('INFO'),
+});
+
+type Config = Readonly<z.infer<typeof ConfigSchema>>;
+
+const loadConfig = (env: Record<string, string | undefined>): Config => {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue?.path[0] ?? 'environment');
+    throw new ConfigError(`environment variable ${name}: ${issue?.message ?? 'is invalid'}`);
+  }
+  return Object.freeze(parsed.data);
+};
+
+export { loadConfig };
+export type { Config };

@@ -1,0 +1,3 @@
+export * from './client-options';
+export * from './gke-api';
+export * from './wait-for-operation';

@@ -1,0 +1,3 @@
+export * from './lease-manager';
+export * from './operation-ledger';
+export * from './operation-record';

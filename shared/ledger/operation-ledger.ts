@@ -1,0 +1,223 @@
+import { type ErrorRecord, StateConflictError } from '../errors';
+import { type DocumentStore, MAX_CONCURRENT_RETRIES, type Versioned } from '../store';
+import { type GoogleOperationRef, isFinalStatus, type OperationRecord, type OperationStatus } from './operation-record';
+
+/** What a delivery of a command finds when it tries to start it. */
+type BeginOutcome =
+  /** First delivery: this caller now holds the claim. */
+  | { kind: 'started'; record: OperationRecord }
+  /** An earlier holder's claim expired (it crashed or gave up): this caller took over. */
+  | { kind: 'resumed'; record: OperationRecord }
+  /** Someone else holds a live claim: do not apply a second time. */
+  | { kind: 'in_progress'; record: OperationRecord }
+  /** Already succeeded, failed or was rejected: nothing to do. */
+  | { kind: 'finished'; record: OperationRecord }
+  /** Waiting for a human decision. */
+  | { kind: 'pending_approval'; record: OperationRecord };
+
+interface BeginInput {
+  id: string;
+  messageId: string;
+  type: string;
+  args: Record<string, unknown>;
+  actor: string;
+  reason: string;
+  dryRun: boolean;
+  holder: string;
+  now: Date;
+  claimTtlMs: number;
+}
+
+interface RejectInput {
+  id: string;
+  messageId: string;
+  type: string;
+  args: Record<string, unknown>;
+  actor: string;
+  reason: string;
+  dryRun: boolean;
+  error: ErrorRecord;
+  now: Date;
+}
+
+/**
+ * The operation ledger. Every transition is a read-decide-write on the operation's document, so
+ * two deliveries of the same command racing each other cannot both start it: exactly one `create`
+ * or one conditional `replace` wins, the other re-reads and sees the winner's claim.
+ *
+ *   delivery A: create ─ok─> running(claim A) ─────────────> finish ─> succeeded
+ *   delivery B:    create ─exists─> read: claim A live ─> in_progress (ack, no second apply)
+ *   delivery C (after A crashed):  read: claim A expired ─> replace ─> running(claim C, attempts+1)
+ */
+class OperationLedger {
+  readonly #store: DocumentStore<OperationRecord>;
+
+  constructor(store: DocumentStore<OperationRecord>) {
+    this.#store = store;
+  }
+
+  async get(id: string): Promise<OperationRecord | undefined> {
+    return (await this.#store.get(id))?.doc;
+  }
+
+  /** Newest first. */
+  async list(options: { limit?: number; status?: OperationStatus } = {}): Promise<OperationRecord[]> {
+    return this.#store.list({
+      orderBy: 'createdAt',
+      direction: 'desc',
+      limit: options.limit ?? 50,
+      ...(options.status ? { where: [{ field: 'status', equals: options.status }] } : {}),
+    });
+  }
+
+  /** Claims the operation for this delivery, or reports why not. */
+  async begin(input: BeginInput): Promise<BeginOutcome> {
+    const now = input.now.toISOString();
+    const claim = { holder: input.holder, expiresAt: new Date(input.now.getTime() + input.claimTtlMs).toISOString() };
+    const fresh: OperationRecord = {
+      id: input.id,
+      status: 'running',
+      type: input.type,
+      args: input.args,
+      actor: input.actor,
+      reason: input.reason,
+      dryRun: input.dryRun,
+      attempts: 1,
+      googleOperations: [],
+      messageIds: [input.messageId],
+      claim,
+      resultPublished: false,
+      createdAt: now,
+      updatedAt: now,
+    };
+    for (let round = 0; round < MAX_CONCURRENT_RETRIES; round += 1) {
+      if (await this.#store.create(input.id, fresh)) return { kind: 'started', record: fresh };
+      const current = await this.#store.get(input.id);
+      if (!current) continue; // deleted between create and get: try creating again
+      const { doc } = current;
+      if (isFinalStatus(doc.status)) return { kind: 'finished', record: doc };
+      if (doc.status === 'pending_approval') return { kind: 'pending_approval', record: doc };
+      if (doc.claim && doc.claim.holder !== input.holder && doc.claim.expiresAt > now) {
+        return { kind: 'in_progress', record: doc };
+      }
+      const resumed: OperationRecord = {
+        ...doc,
+        status: 'running',
+        attempts: doc.attempts + 1,
+        claim,
+        messageIds: doc.messageIds.includes(input.messageId) ? doc.messageIds : [...doc.messageIds, input.messageId],
+        updatedAt: now,
+      };
+      if (await this.#store.replace(input.id, resumed, current.version)) return { kind: 'resumed', record: resumed };
+    }
+    throw new StateConflictError(`could not claim operation ${input.id}: too much contention`);
+  }
+
+  /** Records a command that never became valid; keeps an existing record untouched. */
+  async reject(input: RejectInput): Promise<OperationRecord> {
+    const now = input.now.toISOString();
+    const record: OperationRecord = {
+      id: input.id,
+      status: 'rejected',
+      type: input.type,
+      args: input.args,
+      actor: input.actor,
+      reason: input.reason,
+      dryRun: input.dryRun,
+      attempts: 1,
+      googleOperations: [],
+      messageIds: [input.messageId],
+      error: input.error,
+      resultPublished: false,
+      createdAt: now,
+      updatedAt: now,
+      finishedAt: now,
+    };
+    if (await this.#store.create(input.id, record)) return record;
+    const existing = await this.#store.get(input.id);
+    return existing?.doc ?? record;
+  }
+
+  /**
+   * Changes an operation this holder has claimed. Throws StateConflictError when the claim was
+   * lost (expired and taken over), so a stale holder can never overwrite the new one's progress.
+   */
+  async update(
+    id: string,
+    holder: string,
+    change: (record: OperationRecord) => OperationRecord,
+    now: Date,
+  ): Promise<OperationRecord> {
+    for (let round = 0; round < MAX_CONCURRENT_RETRIES; round += 1) {
+      const current = await this.#requireClaimed(id, holder);
+      const next = { ...change(current.doc), updatedAt: now.toISOString() };
+      if (await this.#store.replace(id, next, current.version)) return next;
+    }
+    throw new StateConflictError(`could not update operation ${id}: too much contention`);
+  }
+
+  async recordPlan(id: string, holder: string, plan: Record<string, unknown>, resource: string, now: Date) {
+    return this.update(id, holder, (record) => ({ ...record, plan, resource }), now);
+  }
+
+  async recordGoogleOperation(id: string, holder: string, ref: GoogleOperationRef, now: Date) {
+    return this.update(
+      id,
+      holder,
+      (record) => ({
+        ...record,
+        googleOperations: [...record.googleOperations.filter((op) => op.step !== ref.step), ref],
+      }),
+      now,
+    );
+  }
+
+  /** Ends the operation and drops the claim. */
+  async finish(
+    id: string,
+    holder: string,
+    outcome: { status: 'succeeded' | 'failed' | 'rejected'; result?: Record<string, unknown>; error?: ErrorRecord },
+    now: Date,
+  ): Promise<OperationRecord> {
+    return this.update(
+      id,
+      holder,
+      ({ claim: _claim, lastError: _lastError, ...record }) => ({
+        ...record,
+        status: outcome.status,
+        ...(outcome.result ? { result: outcome.result } : {}),
+        ...(outcome.error ? { error: outcome.error } : {}),
+        finishedAt: now.toISOString(),
+      }),
+      now,
+    );
+  }
+
+  /**
+   * Gives the operation back after a retryable failure: the claim is dropped at once so that the
+   * redelivery resumes without waiting for it to expire.
+   */
+  async release(id: string, holder: string, lastError: ErrorRecord, now: Date): Promise<OperationRecord> {
+    return this.update(id, holder, ({ claim: _claim, ...record }) => ({ ...record, lastError }), now);
+  }
+
+  async markResultPublished(id: string, now: Date): Promise<void> {
+    for (let round = 0; round < MAX_CONCURRENT_RETRIES; round += 1) {
+      const current = await this.#store.get(id);
+      if (!current || current.doc.resultPublished) return;
+      const next = { ...current.doc, resultPublished: true, updatedAt: now.toISOString() };
+      if (await this.#store.replace(id, next, current.version)) return;
+    }
+  }
+
+  async #requireClaimed(id: string, holder: string): Promise<Versioned<OperationRecord>> {
+    const current = await this.#store.get(id);
+    if (!current || current.doc.claim?.holder !== holder) {
+      throw new StateConflictError(`operation ${id} is no longer claimed by ${holder}`);
+    }
+    return current;
+  }
+}
+
+export { OperationLedger };
+export type { BeginInput, BeginOutcome, RejectInput };

@@ -1,0 +1,60 @@
+import type { ErrorRecord } from '../errors';
+
+/** Lifecycle of an operation in the ledger. The last three are final. */
+const OPERATION_STATUSES = ['pending_approval', 'running', 'succeeded', 'failed', 'rejected'] as const;
+type OperationStatus = (typeof OPERATION_STATUSES)[number];
+const FINAL_STATUSES: ReadonlySet<OperationStatus> = new Set(['succeeded', 'failed', 'rejected']);
+const isFinalStatus = (status: OperationStatus): boolean => FINAL_STATUSES.has(status);
+
+/** A Google long-running operation this operation started, recorded before anyone waits on it. */
+interface GoogleOperationRef {
+  /** Which step of apply started it, e.g. `setSize`. Apply looks it up by step after a crash. */
+  step: string;
+  /** The service's own operation name (GKE: the short id). */
+  name: string;
+  /** Where to poll it, e.g. `projects/p/locations/l/operations/<name>`. */
+  pollPath: string;
+  startedAt: string;
+  status?: string;
+}
+
+/** Who is running the operation right now; expires so that a crashed holder never blocks it. */
+interface Claim {
+  holder: string;
+  expiresAt: string;
+}
+
+/**
+ * One document per operation, keyed by its idempotency key. It is the dedupe record and the audit
+ * trail at once. Timestamps are ISO-8601 UTC strings (they sort as text).
+ */
+interface OperationRecord {
+  id: string;
+  status: OperationStatus;
+  /** The command type; for a message that never parsed, what it claimed to be (or `unknown`). */
+  type: string;
+  args: Record<string, unknown>;
+  actor: string;
+  reason: string;
+  dryRun: boolean;
+  /** The plan as data, with a human-readable diff; set before apply starts. */
+  plan?: Record<string, unknown>;
+  attempts: number;
+  googleOperations: GoogleOperationRef[];
+  result?: Record<string, unknown>;
+  error?: ErrorRecord;
+  /** The last retryable error, kept while the operation is still being retried. */
+  lastError?: ErrorRecord;
+  /** Pub/Sub message ids that delivered this command. */
+  messageIds: string[];
+  claim?: Claim;
+  /** The resource lease this operation takes, e.g. `gke/nodePool/acme-ml-prod/us-central1/acme-ml-gke/gpu-a100-pool`. */
+  resource?: string;
+  resultPublished: boolean;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+}
+
+export { FINAL_STATUSES, isFinalStatus, OPERATION_STATUSES };
+export type { Claim, GoogleOperationRef, OperationRecord, OperationStatus };

@@ -1,0 +1,2 @@
+export * from './pubsub-message';
+export * from './result-publisher';

@@ -1,0 +1,54 @@
+import type { PubSub } from '@google-cloud/pubsub';
+import type { OperationRecord } from '../ledger';
+
+/** The message published on ops-results for every outcome (and read by the notify function, CI, the CLI). */
+interface OperationResultMessage {
+  operationId: string;
+  type: string;
+  status: OperationRecord['status'];
+  actor: string;
+  reason: string;
+  dryRun: boolean;
+  attempts: number;
+  plan?: Record<string, unknown>;
+  result?: Record<string, unknown>;
+  error?: OperationRecord['error'];
+  googleOperations: string[];
+  createdAt: string;
+  finishedAt?: string;
+}
+
+interface ResultPublisher {
+  publish(record: OperationRecord): Promise<void>;
+}
+
+const resultMessageOf = (record: OperationRecord): OperationResultMessage => ({
+  operationId: record.id,
+  type: record.type,
+  status: record.status,
+  actor: record.actor,
+  reason: record.reason,
+  dryRun: record.dryRun,
+  attempts: record.attempts,
+  ...(record.plan ? { plan: record.plan } : {}),
+  ...(record.result ? { result: record.result } : {}),
+  ...(record.error ? { error: record.error } : {}),
+  googleOperations: record.googleOperations.map((op) => op.name),
+  createdAt: record.createdAt,
+  ...(record.finishedAt ? { finishedAt: record.finishedAt } : {}),
+});
+
+/** Publishes results on a Pub/Sub topic; attributes let subscribers filter without parsing. */
+const createPubsubResultPublisher = (pubsub: () => PubSub, topic: string): ResultPublisher => ({
+  async publish(record) {
+    await pubsub()
+      .topic(topic)
+      .publishMessage({
+        json: resultMessageOf(record),
+        attributes: { operationId: record.id, type: record.type, status: record.status },
+      });
+  },
+});
+
+export { createPubsubResultPublisher, resultMessageOf };
+export type { OperationResultMessage, ResultPublisher };

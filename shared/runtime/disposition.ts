@@ -1,0 +1,20 @@
+import type { ControlPlaneError } from '../errors';
+
+/**
+ * THE place that decides ack versus retry. A retryable error is retried (the function fails the
+ * delivery and Pub/Sub redelivers with backoff) until the operation has been attempted
+ * `maxAttempts` times; then, and for every non-retryable error, the outcome is recorded and the
+ * message acknowledged, so that no message is retried forever.
+ */
+type Disposition = 'retry' | 'record_and_ack';
+
+const dispositionOf = (error: ControlPlaneError, attempts: number, maxAttempts: number): Disposition =>
+  error.retryable && attempts < maxAttempts ? 'retry' : 'record_and_ack';
+
+/** Errors that mean the command itself was refused rather than that carrying it out failed. */
+const REFUSAL_CODES: ReadonlySet<string> = new Set(['INVALID_COMMAND', 'POLICY_VIOLATION']);
+const finalStatusOf = (error: ControlPlaneError): 'rejected' | 'failed' =>
+  REFUSAL_CODES.has(error.code) ? 'rejected' : 'failed';
+
+export { dispositionOf, finalStatusOf };
+export type { Disposition };

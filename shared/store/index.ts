@@ -1,0 +1,3 @@
+export * from './document-store';
+export * from './firestore-document-store';
+export * from './memory-document-store';

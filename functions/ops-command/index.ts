@@ -12,7 +12,10 @@ const OPS_COMMAND_FUNCTION = 'opsCommand';
  */
 const registerOpsCommandFunction = (env: Record<string, string | undefined> = process.env): void => {
   const config = loadConfig(env);
-  const logger = createJsonLogger({ minSeverity: config.LOG_LEVEL, labels: { function: OPS_COMMAND_FUNCTION } });
+  const logger = createJsonLogger({
+    minSeverity: config.LOG_LEVEL,
+    labels: { function: OPS_COMMAND_FUNCTION },
+  });
   cloudEvent(OPS_COMMAND_FUNCTION, createCommandEventHandler(buildCommandProcessor(config, logger), logger));
 };
 

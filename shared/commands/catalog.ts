@@ -13,7 +13,10 @@ type ApprovalClass = (typeof APPROVAL_CLASSES)[number];
 /** A GKE node pool name: lowercase letters, digits and hyphens, starting with a letter. */
 const NodePoolNameSchema = z
   .string()
-  .regex(/^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/, 'must be a GKE node pool name (lowercase letters, digits, hyphens)');
+  .regex(
+    /^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/,
+    'must be a GKE node pool name (lowercase letters, digits, hyphens)',
+  );
 
 /** Per-zone node count; GKE's setSize and autoscaling bounds are per zone. */
 const NodeCountSchema = z.number().int().min(0).max(1000);
@@ -72,6 +75,7 @@ type CommandArgs<T extends CommandType> = z.infer<(typeof COMMAND_CATALOG)[T]['a
 type GpuScaleArgs = CommandArgs<'gpu.scale'>;
 type GpuAutoscalingSetArgs = CommandArgs<'gpu.autoscaling.set'>;
 
+export type { ApprovalClass, CatalogEntry, CommandArgs, CommandType, GpuAutoscalingSetArgs, GpuScaleArgs };
 export {
   APPROVAL_CLASSES,
   COMMAND_CATALOG,
@@ -82,4 +86,3 @@ export {
   NodeCountSchema,
   NodePoolNameSchema,
 };
-export type { ApprovalClass, CatalogEntry, CommandArgs, CommandType, GpuAutoscalingSetArgs, GpuScaleArgs };

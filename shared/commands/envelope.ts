@@ -38,5 +38,5 @@ const CommandEnvelopeSchema = z
 
 type CommandEnvelope = z.infer<typeof CommandEnvelopeSchema>;
 
-export { ACTOR_KINDS, ActorSchema, CommandEnvelopeSchema, IdempotencyKeySchema };
 export type { ActorKind, CommandEnvelope };
+export { ACTOR_KINDS, ActorSchema, CommandEnvelopeSchema, IdempotencyKeySchema };

@@ -21,7 +21,10 @@ const commandJsonSchema = (type: CommandType): Record<string, unknown> => {
 /** File name → JSON text for every command type, as committed under shared/commands/json-schema/. */
 const allCommandJsonSchemas = (): Record<string, string> =>
   Object.fromEntries(
-    COMMAND_TYPES.map((type) => [`${type}.schema.json`, `${JSON.stringify(commandJsonSchema(type), null, 2)}\n`]),
+    COMMAND_TYPES.map((type) => [
+      `${type}.schema.json`,
+      `${JSON.stringify(commandJsonSchema(type), null, 2)}\n`,
+    ]),
   );
 
 export { allCommandJsonSchemas, commandJsonSchema };

@@ -37,7 +37,10 @@ const parseCommand = (raw: unknown): Command => {
   }
   const { type } = envelope.data;
   if (!isCommandType(type)) {
-    throw new InvalidCommandError('type', `unknown command type "${type}"; known types: ${COMMAND_TYPES.join(', ')}`);
+    throw new InvalidCommandError(
+      'type',
+      `unknown command type "${type}"; known types: ${COMMAND_TYPES.join(', ')}`,
+    );
   }
   const args = COMMAND_CATALOG[type].args.safeParse(envelope.data.args);
   if (!args.success) {
@@ -57,5 +60,5 @@ const idempotencyKeyOf = (raw: unknown): string | undefined => {
   return parsed.success ? parsed.data : undefined;
 };
 
-export { idempotencyKeyOf, parseCommand };
 export type { Command };
+export { idempotencyKeyOf, parseCommand };

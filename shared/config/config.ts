@@ -43,5 +43,5 @@ const loadConfig = (env: Record<string, string | undefined>): Config => {
   return Object.freeze(parsed.data);
 };
 
-export { loadConfig };
 export type { Config };
+export { loadConfig };

@@ -16,7 +16,9 @@ class DesiredStateStore {
   async getPlatform(): Promise<PlatformState> {
     const current = await this.#store.get(PLATFORM_DOC);
     if (!current) {
-      throw new ConfigError('desired state has no platform document; seed it (npm start does) or run `opsplane state set`');
+      throw new ConfigError(
+        'desired state has no platform document; seed it (npm start does) or run `opsplane state set`',
+      );
     }
     return PlatformStateSchema.parse(current.doc);
   }
@@ -37,7 +39,8 @@ class DesiredStateStore {
   async updatePlatform(change: (state: PlatformState) => PlatformState): Promise<PlatformState> {
     for (let round = 0; round < MAX_CONCURRENT_RETRIES; round += 1) {
       const current = await this.#store.get(PLATFORM_DOC);
-      if (!current) await this.getPlatform(); // throws the "not seeded" ConfigError
+      if (!current)
+        await this.getPlatform(); // throws the "not seeded" ConfigError
       else {
         const next = PlatformStateSchema.parse(change(PlatformStateSchema.parse(current.doc)));
         if (await this.#store.replace(PLATFORM_DOC, next, current.version)) return next;

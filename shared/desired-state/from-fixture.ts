@@ -15,25 +15,36 @@ interface FixtureNodePool {
 
 interface PlatformFixture {
   project: { projectId: string; projectNumber: string; region: string };
-  gke: { clusters: Array<{ name: string; location: string; locations?: string[]; nodePools: FixtureNodePool[] }> };
+  gke: {
+    clusters: Array<{ name: string; location: string; locations?: string[]; nodePools: FixtureNodePool[] }>;
+  };
   computeQuotas?: { quotas?: Array<{ metric: string; limit: number }> };
   desiredState?: { gke?: { nodePools?: Record<string, { autoscaling?: FixtureNodePool['autoscaling'] }> } };
 }
 
 /** `nvidia-tesla-a100` → `NVIDIA_A100_GPUS`, the regional Compute quota metric for that GPU. */
 const gpuQuotaMetric = (acceleratorType: string): string =>
-  `NVIDIA_${acceleratorType.replace(/^nvidia-(tesla-)?/, '').replace(/-/g, '_').toUpperCase()}_GPUS`;
+  `NVIDIA_${acceleratorType
+    .replace(/^nvidia-(tesla-)?/, '')
+    .replace(/-/g, '_')
+    .toUpperCase()}_GPUS`;
 
 /**
  * The policy ceiling for a GPU pool, when the fixture states none: what the regional GPU quota can
  * hold with the pool spread over all its zones. Without a quota entry, the desired maximum.
  */
-const derivedMaxNodesPerZone = (pool: FixtureNodePool, fixture: PlatformFixture, desiredMax: number): number => {
+const derivedMaxNodesPerZone = (
+  pool: FixtureNodePool,
+  fixture: PlatformFixture,
+  desiredMax: number,
+): number => {
   const accelerator = pool.config?.accelerators?.[0];
   const zones = pool.locations?.length ?? 1;
   const perNode = Number(accelerator?.acceleratorCount ?? 1);
   const quota = accelerator?.acceleratorType
-    ? fixture.computeQuotas?.quotas?.find((q) => q.metric === gpuQuotaMetric(accelerator.acceleratorType ?? ''))
+    ? fixture.computeQuotas?.quotas?.find(
+        (q) => q.metric === gpuQuotaMetric(accelerator.acceleratorType ?? ''),
+      )
     : undefined;
   return quota ? Math.max(desiredMax, Math.floor(quota.limit / (perNode * zones))) : desiredMax;
 };

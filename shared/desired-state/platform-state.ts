@@ -12,7 +12,10 @@ const GpuPoolPolicySchema = z
     autoscaling: z
       .object({ enabled: z.boolean(), minNodeCount: NodeCountSchema, maxNodeCount: NodeCountSchema })
       .strict()
-      .refine((a) => a.minNodeCount <= a.maxNodeCount, { message: 'must not exceed maxNodeCount', path: ['minNodeCount'] }),
+      .refine((a) => a.minNodeCount <= a.maxNodeCount, {
+        message: 'must not exceed maxNodeCount',
+        path: ['minNodeCount'],
+      }),
     /** Hard ceiling no command may exceed, per zone (budget or quota). */
     limits: z.object({ maxNodesPerZone: NodeCountSchema }).strict(),
   })
@@ -23,7 +26,9 @@ const PlatformStateSchema = z
     projectId: z.string().min(1),
     projectNumber: z.string().regex(/^\d+$/),
     region: z.string().min(1),
-    gke: z.object({ location: z.string().min(1), cluster: z.string().min(1), gpuPool: z.string().min(1) }).strict(),
+    gke: z
+      .object({ location: z.string().min(1), cluster: z.string().min(1), gpuPool: z.string().min(1) })
+      .strict(),
     gpuPools: z.record(z.string(), GpuPoolPolicySchema),
   })
   .strict();
@@ -31,5 +36,5 @@ const PlatformStateSchema = z
 type GpuPoolPolicy = z.infer<typeof GpuPoolPolicySchema>;
 type PlatformState = z.infer<typeof PlatformStateSchema>;
 
-export { GpuPoolPolicySchema, PlatformStateSchema };
 export type { GpuPoolPolicy, PlatformState };
+export { GpuPoolPolicySchema, PlatformStateSchema };

@@ -193,6 +193,7 @@ const toControlPlaneError = (error: unknown): ControlPlaneError => {
   return new ControlPlaneError('INTERNAL', message, true, { cause: error });
 };
 
+export type { ErrorCode, ErrorRecord };
 export {
   ConfigError,
   ControlPlaneError,
@@ -210,4 +211,3 @@ export {
   toControlPlaneError,
   VerificationFailedError,
 };
-export type { ErrorCode, ErrorRecord };

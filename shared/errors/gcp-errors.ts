@@ -28,7 +28,13 @@ const GRPC_STATUS: Record<number, string> = {
 };
 
 /** Status strings that mean "try again later" whatever the API. */
-const TRANSIENT_STATUSES = new Set(['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED', 'INTERNAL', 'UNKNOWN']);
+const TRANSIENT_STATUSES = new Set([
+  'UNAVAILABLE',
+  'DEADLINE_EXCEEDED',
+  'RESOURCE_EXHAUSTED',
+  'INTERNAL',
+  'UNKNOWN',
+]);
 /** Node network error codes that mean the request never got an answer. */
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND']);
 
@@ -98,7 +104,9 @@ const fromGcpError = (error: unknown, context: string): ControlPlaneError => {
 
   const conflict =
     read.reason === 'operationInProgress' ||
-    (read.status === 'FAILED_PRECONDITION' && /operation/i.test(read.message) && /running|currently|progress/i.test(read.message));
+    (read.status === 'FAILED_PRECONDITION' &&
+      /operation/i.test(read.message) &&
+      /running|currently|progress/i.test(read.message));
   if (conflict) return new ResourceBusyError(text, options);
 
   if (read.networkCode) return new GcpError('GCP_UNAVAILABLE', text, { status: read.networkCode }, options);
@@ -107,10 +115,14 @@ const fromGcpError = (error: unknown, context: string): ControlPlaneError => {
     ...(read.status !== undefined ? { status: read.status } : {}),
   };
   if (read.status === 'NOT_FOUND' || read.httpStatus === 404) return new NotFoundError(text, options);
-  if ((read.status && TRANSIENT_STATUSES.has(read.status)) || read.httpStatus === 429 || (read.httpStatus ?? 0) >= 500)
+  if (
+    (read.status && TRANSIENT_STATUSES.has(read.status)) ||
+    read.httpStatus === 429 ||
+    (read.httpStatus ?? 0) >= 500
+  )
     return new GcpError('GCP_UNAVAILABLE', text, fields, options);
   return new GcpError('GCP_REJECTED', text, fields, options);
 };
 
-export { fromGcpError, readGcpError };
 export type { ReadGcpError };
+export { fromGcpError, readGcpError };

@@ -1,5 +1,5 @@
 import { ClusterManagerClient } from '@google-cloud/container';
-import { auth as discoveryAuth, compute } from '@googleapis/compute';
+import { compute, auth as discoveryAuth } from '@googleapis/compute';
 import { PassThroughClient } from 'google-auth-library';
 import type { GkeClients } from './gke-api';
 
@@ -28,12 +28,21 @@ const splitEndpoint = (endpoint: string): { host: string; port: number; protocol
 const createContainerClient = (endpoint?: string): ClusterManagerClient => {
   if (!endpoint) return new ClusterManagerClient({ fallback: true });
   const { host, port, protocol } = splitEndpoint(endpoint);
-  return new ClusterManagerClient({ apiEndpoint: host, port, protocol, fallback: true, authClient: new PassThroughClient() });
+  return new ClusterManagerClient({
+    apiEndpoint: host,
+    port,
+    protocol,
+    fallback: true,
+    authClient: new PassThroughClient(),
+  });
 };
 
 const createComputeClient = (endpoint?: string) => {
   if (!endpoint) {
-    return compute({ version: 'v1', auth: new discoveryAuth.GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] }) });
+    return compute({
+      version: 'v1',
+      auth: new discoveryAuth.GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] }),
+    });
   }
   // The discovery client insists on an auth object; a client with a dummy token sends `Bearer local`.
   // (googleapis-common pins its own google-auth-library, so its auth classes come from its `auth` export.)
@@ -46,10 +55,13 @@ const createComputeClient = (endpoint?: string) => {
 const lazyGkeClients = (endpoints: GoogleEndpoints): (() => GkeClients) => {
   let clients: GkeClients | undefined;
   return () => {
-    clients ??= { container: createContainerClient(endpoints.container), compute: createComputeClient(endpoints.compute) };
+    clients ??= {
+      container: createContainerClient(endpoints.container),
+      compute: createComputeClient(endpoints.compute),
+    };
     return clients;
   };
 };
 
-export { createComputeClient, createContainerClient, lazyGkeClients };
 export type { GoogleEndpoints };
+export { createComputeClient, createContainerClient, lazyGkeClients };

@@ -83,7 +83,10 @@ const toOperationView = (raw: Loose, projectId: string, location: string): GkeOp
 };
 
 interface GkeClients {
-  container: Pick<ClusterManagerClient, 'getNodePool' | 'setNodePoolSize' | 'setNodePoolAutoscaling' | 'getOperation'>;
+  container: Pick<
+    ClusterManagerClient,
+    'getNodePool' | 'setNodePoolSize' | 'setNodePoolAutoscaling' | 'getOperation'
+  >;
   compute: compute_v1.Compute;
 }
 
@@ -118,7 +121,9 @@ const createGkeApi = (clients: () => GkeClients): GkeApi => {
       } catch (error) {
         const translated = fromGcpError(error, `read node pool ${poolPath(ref)}`);
         if (translated instanceof NotFoundError) {
-          throw new NotFoundError(`node pool ${ref.pool} does not exist in cluster ${ref.cluster}`, { cause: error });
+          throw new NotFoundError(`node pool ${ref.pool} does not exist in cluster ${ref.cluster}`, {
+            cause: error,
+          });
         }
         throw translated;
       }
@@ -139,13 +144,19 @@ const createGkeApi = (clients: () => GkeClients): GkeApi => {
         status: str(pool?.status),
         locations: ((pool?.locations as string[] | undefined) ?? []).map(String),
         autoscaling: view,
-        sizeByZone: await sizeByZone(ref.projectId, ((pool?.instanceGroupUrls as string[] | undefined) ?? []).map(String)),
+        sizeByZone: await sizeByZone(
+          ref.projectId,
+          ((pool?.instanceGroupUrls as string[] | undefined) ?? []).map(String),
+        ),
       };
     },
 
     async setNodePoolSize(ref, nodeCount) {
       try {
-        const [op] = (await clients().container.setNodePoolSize({ name: poolPath(ref), nodeCount })) as unknown as [Loose];
+        const [op] = (await clients().container.setNodePoolSize({
+          name: poolPath(ref),
+          nodeCount,
+        })) as unknown as [Loose];
         return toOperationView(op, ref.projectId, ref.location);
       } catch (error) {
         throw fromGcpError(error, `setSize ${poolPath(ref)}`);
@@ -181,5 +192,5 @@ const createGkeApi = (clients: () => GkeClients): GkeApi => {
   };
 };
 
-export { createGkeApi, parseInstanceGroupUrl, poolPath };
 export type { AutoscalingView, GkeApi, GkeClients, GkeOperationView, NodePoolRef, NodePoolView };
+export { createGkeApi, parseInstanceGroupUrl, poolPath };

@@ -25,7 +25,8 @@ const waitForGkeOperation = async (
     const op = await gke.getOperation(pollPath);
     onProgress?.(op);
     if (op.status === 'DONE') {
-      if (op.error) throw new OperationFailedError(op.name, op.error.message || `error code ${op.error.code}`);
+      if (op.error)
+        throw new OperationFailedError(op.name, op.error.message || `error code ${op.error.code}`);
       return op;
     }
     if (clock.now().getTime() >= deadline) throw new OperationPendingError(op.name);
@@ -33,5 +34,5 @@ const waitForGkeOperation = async (
   }
 };
 
-export { waitForGkeOperation };
 export type { PollSettings };
+export { waitForGkeOperation };

@@ -61,5 +61,5 @@ class LeaseManager {
   }
 }
 
-export { LeaseManager };
 export type { AcquireOutcome, Lease };
+export { LeaseManager };

@@ -1,6 +1,11 @@
 import { type ErrorRecord, StateConflictError } from '../errors';
 import { type DocumentStore, MAX_CONCURRENT_RETRIES, type Versioned } from '../store';
-import { type GoogleOperationRef, isFinalStatus, type OperationRecord, type OperationStatus } from './operation-record';
+import {
+  type GoogleOperationRef,
+  isFinalStatus,
+  type OperationRecord,
+  type OperationStatus,
+} from './operation-record';
 
 /** What a delivery of a command finds when it tries to start it. */
 type BeginOutcome =
@@ -73,7 +78,10 @@ class OperationLedger {
   /** Claims the operation for this delivery, or reports why not. */
   async begin(input: BeginInput): Promise<BeginOutcome> {
     const now = input.now.toISOString();
-    const claim = { holder: input.holder, expiresAt: new Date(input.now.getTime() + input.claimTtlMs).toISOString() };
+    const claim = {
+      holder: input.holder,
+      expiresAt: new Date(input.now.getTime() + input.claimTtlMs).toISOString(),
+    };
     const fresh: OperationRecord = {
       id: input.id,
       status: 'running',
@@ -105,10 +113,13 @@ class OperationLedger {
         status: 'running',
         attempts: doc.attempts + 1,
         claim,
-        messageIds: doc.messageIds.includes(input.messageId) ? doc.messageIds : [...doc.messageIds, input.messageId],
+        messageIds: doc.messageIds.includes(input.messageId)
+          ? doc.messageIds
+          : [...doc.messageIds, input.messageId],
         updatedAt: now,
       };
-      if (await this.#store.replace(input.id, resumed, current.version)) return { kind: 'resumed', record: resumed };
+      if (await this.#store.replace(input.id, resumed, current.version))
+        return { kind: 'resumed', record: resumed };
     }
     throw new StateConflictError(`could not claim operation ${input.id}: too much contention`);
   }
@@ -176,7 +187,11 @@ class OperationLedger {
   async finish(
     id: string,
     holder: string,
-    outcome: { status: 'succeeded' | 'failed' | 'rejected'; result?: Record<string, unknown>; error?: ErrorRecord },
+    outcome: {
+      status: 'succeeded' | 'failed' | 'rejected';
+      result?: Record<string, unknown>;
+      error?: ErrorRecord;
+    },
     now: Date,
   ): Promise<OperationRecord> {
     return this.update(
@@ -219,5 +234,5 @@ class OperationLedger {
   }
 }
 
-export { OperationLedger };
 export type { BeginInput, BeginOutcome, RejectInput };
+export { OperationLedger };

@@ -56,5 +56,5 @@ interface OperationRecord {
   finishedAt?: string;
 }
 
-export { FINAL_STATUSES, isFinalStatus, OPERATION_STATUSES };
 export type { Claim, GoogleOperationRef, OperationRecord, OperationStatus };
+export { FINAL_STATUSES, isFinalStatus, OPERATION_STATUSES };

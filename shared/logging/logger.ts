@@ -20,7 +20,8 @@ interface Logger {
 }
 
 /** Keys whose values are never logged, matched case-insensitively anywhere in the fields. */
-const REDACTED_KEYS = /^(privatekeydata|privatekey|private_key|payload|data|accesstoken|access_token|token|authorization|secret|password|clientkey)$/i;
+const REDACTED_KEYS =
+  /^(privatekeydata|privatekey|private_key|payload|data|accesstoken|access_token|token|authorization|secret|password|clientkey)$/i;
 const REDACTED = '[redacted]';
 const MAX_DEPTH = 6;
 
@@ -85,5 +86,5 @@ const silentLogger: Logger = {
   child: () => silentLogger,
 };
 
-export { createJsonLogger, redact, SEVERITIES, silentLogger };
 export type { JsonLoggerOptions, LogFields, Logger, Severity };
+export { createJsonLogger, redact, SEVERITIES, silentLogger };

@@ -9,7 +9,8 @@ interface PubsubDelivery {
 }
 
 type Bag = Record<string, unknown>;
-const bag = (value: unknown): Bag | undefined => (value !== null && typeof value === 'object' ? (value as Bag) : undefined);
+const bag = (value: unknown): Bag | undefined =>
+  value !== null && typeof value === 'object' ? (value as Bag) : undefined;
 
 /**
  * Extracts the Pub/Sub message from what the Functions Framework hands a CloudEvent function:
@@ -33,16 +34,21 @@ const deliveryFromCloudEvent = (event: unknown): PubsubDelivery => {
 
 /** Parses the message body as JSON; an InvalidCommandError says what is wrong with it. */
 const jsonFromDelivery = (delivery: PubsubDelivery): unknown => {
-  if (delivery.data.length === 0) throw new InvalidCommandError('data', 'the message has no data; expected a JSON command');
+  if (delivery.data.length === 0)
+    throw new InvalidCommandError('data', 'the message has no data; expected a JSON command');
   const text = delivery.data.toString('utf8');
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new InvalidCommandError('data', `the message data is not valid JSON (${(error as Error).message})`, {
-      cause: error,
-    });
+    throw new InvalidCommandError(
+      'data',
+      `the message data is not valid JSON (${(error as Error).message})`,
+      {
+        cause: error,
+      },
+    );
   }
 };
 
-export { deliveryFromCloudEvent, jsonFromDelivery };
 export type { PubsubDelivery };
+export { deliveryFromCloudEvent, jsonFromDelivery };

@@ -50,5 +50,5 @@ const createPubsubResultPublisher = (pubsub: () => PubSub, topic: string): Resul
   },
 });
 
-export { createPubsubResultPublisher, resultMessageOf };
 export type { OperationResultMessage, ResultPublisher };
+export { createPubsubResultPublisher, resultMessageOf };

@@ -47,10 +47,17 @@ const gpuAutoscalingSet: OperationModule<'gpu.autoscaling.set', NodePoolView, Gp
     const changes: PlanChange[] = [];
     const field = (name: keyof AutoscalingView) => {
       if (before[name] !== after[name]) {
-        changes.push({ resource: pool.pool, field: `autoscaling.${name}`, from: before[name] ?? null, to: after[name] ?? null });
+        changes.push({
+          resource: pool.pool,
+          field: `autoscaling.${name}`,
+          from: before[name] ?? null,
+          to: after[name] ?? null,
+        });
       }
     };
-    (['enabled', 'minNodeCount', 'maxNodeCount', 'totalMinNodeCount', 'totalMaxNodeCount'] as const).forEach(field);
+    (['enabled', 'minNodeCount', 'maxNodeCount', 'totalMinNodeCount', 'totalMaxNodeCount'] as const).forEach(
+      field,
+    );
     const warnings: string[] = [];
     const over = Object.entries(observed.sizeByZone).filter(([, size]) => size > args.max);
     if (over.length > 0) {
@@ -78,13 +85,19 @@ const gpuAutoscalingSet: OperationModule<'gpu.autoscaling.set', NodePoolView, Gp
         ? undefined
         : (await deps.gke.getNodePool(plan.pool)).autoscaling;
       if (!live || !sameBounds(live, plan.after)) {
-        await runGkeStep('setAutoscaling', deps, () => deps.gke.setNodePoolAutoscaling(plan.pool, plan.after));
+        await runGkeStep('setAutoscaling', deps, () =>
+          deps.gke.setNodePoolAutoscaling(plan.pool, plan.after),
+        );
       }
     }
     await deps.desiredState.updatePlatform((state) => {
       const policy = state.gpuPools[plan.pool.pool];
       if (!policy) return state;
-      const autoscaling = { enabled: true, minNodeCount: plan.after.minNodeCount, maxNodeCount: plan.after.maxNodeCount };
+      const autoscaling = {
+        enabled: true,
+        minNodeCount: plan.after.minNodeCount,
+        maxNodeCount: plan.after.maxNodeCount,
+      };
       return { ...state, gpuPools: { ...state.gpuPools, [plan.pool.pool]: { ...policy, autoscaling } } };
     });
   },
@@ -101,5 +114,5 @@ const gpuAutoscalingSet: OperationModule<'gpu.autoscaling.set', NodePoolView, Gp
   },
 };
 
-export { gpuAutoscalingSet };
 export type { GpuAutoscalingPlan };
+export { gpuAutoscalingSet };

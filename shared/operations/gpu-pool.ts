@@ -40,7 +40,12 @@ const runGkeStep = async (
   let pollPath = recorded?.pollPath;
   if (!pollPath) {
     const op = await start();
-    await deps.progress.recordGoogleOperation({ step, name: op.name, pollPath: op.pollPath, status: op.status });
+    await deps.progress.recordGoogleOperation({
+      step,
+      name: op.name,
+      pollPath: op.pollPath,
+      status: op.status,
+    });
     pollPath = op.pollPath;
   }
   const done = await waitForGkeOperation(deps.gke, pollPath, deps.clock, deps.polling, (op) =>

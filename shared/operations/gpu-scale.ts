@@ -34,10 +34,18 @@ const gpuScale: OperationModule<'gpu.scale', NodePoolView, GpuScalePlan> = {
     const zones = observed.locations.length > 0 ? observed.locations : Object.keys(observed.sizeByZone);
     const changes: PlanChange[] = zones
       .filter((zone) => (observed.sizeByZone[zone] ?? 0) !== args.nodes)
-      .map((zone) => ({ resource: `${pool.pool}/${zone}`, field: 'nodes', from: observed.sizeByZone[zone] ?? 0, to: args.nodes }));
+      .map((zone) => ({
+        resource: `${pool.pool}/${zone}`,
+        field: 'nodes',
+        from: observed.sizeByZone[zone] ?? 0,
+        to: args.nodes,
+      }));
     const warnings: string[] = [];
     const { autoscaling } = observed;
-    if (autoscaling.enabled && (args.nodes < autoscaling.minNodeCount || args.nodes > autoscaling.maxNodeCount)) {
+    if (
+      autoscaling.enabled &&
+      (args.nodes < autoscaling.minNodeCount || args.nodes > autoscaling.maxNodeCount)
+    ) {
       warnings.push(
         `autoscaling is on with bounds ${autoscaling.minNodeCount}–${autoscaling.maxNodeCount} per zone; the autoscaler will move the pool back inside them`,
       );
@@ -80,9 +88,14 @@ const gpuScale: OperationModule<'gpu.scale', NodePoolView, GpuScalePlan> = {
         { sizeByZone: live.sizeByZone },
       );
     }
-    return { pool: plan.pool.pool, nodesPerZone: plan.nodesPerZone, sizeByZone: live.sizeByZone, totalNodes: sum(live.sizeByZone) };
+    return {
+      pool: plan.pool.pool,
+      nodesPerZone: plan.nodesPerZone,
+      sizeByZone: live.sizeByZone,
+      totalNodes: sum(live.sizeByZone),
+    };
   },
 };
 
-export { gpuScale };
 export type { GpuScalePlan };
+export { gpuScale };

@@ -47,7 +47,11 @@ interface OperationModule<T extends CommandType, TObserved, TPlan extends BasePl
   readonly type: T;
   /** The lease key: operations on the same resource never run at the same time. */
   resource(args: CommandArgs<T>, platform: PlatformState): string;
-  observe(args: CommandArgs<T>, platform: PlatformState, deps: Pick<OperationDeps, 'gke'>): Promise<TObserved>;
+  observe(
+    args: CommandArgs<T>,
+    platform: PlatformState,
+    deps: Pick<OperationDeps, 'gke'>,
+  ): Promise<TObserved>;
   plan(platform: PlatformState, observed: TObserved, args: CommandArgs<T>): TPlan;
   apply(plan: TPlan, deps: OperationDeps): Promise<void>;
   verify(plan: TPlan, deps: OperationDeps): Promise<Record<string, unknown>>;
@@ -58,11 +62,13 @@ const renderPlan = (plan: BasePlan): string => {
   const lines = [plan.summary];
   if (plan.noop) lines.push('  (no change)');
   for (const change of plan.changes) {
-    lines.push(`  ~ ${change.resource} ${change.field}: ${JSON.stringify(change.from)} → ${JSON.stringify(change.to)}`);
+    lines.push(
+      `  ~ ${change.resource} ${change.field}: ${JSON.stringify(change.from)} → ${JSON.stringify(change.to)}`,
+    );
   }
   for (const warning of plan.warnings) lines.push(`  ! ${warning}`);
   return lines.join('\n');
 };
 
-export { renderPlan };
 export type { BasePlan, OperationDeps, OperationModule, OperationProgress, PlanChange };
+export { renderPlan };

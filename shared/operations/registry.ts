@@ -11,5 +11,5 @@ const OPERATIONS: OperationRegistry = {
   'gpu.autoscaling.set': gpuAutoscalingSet as OperationModule<'gpu.autoscaling.set', unknown, BasePlan>,
 };
 
-export { OPERATIONS };
 export type { OperationRegistry };
+export { OPERATIONS };

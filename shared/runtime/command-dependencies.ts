@@ -15,7 +15,9 @@ import { type CommandProcessor, createCommandProcessor } from './command-process
 const COLLECTIONS = { operations: 'operations', leases: 'leases', desiredState: 'desiredState' } as const;
 
 /** A Firestore client for the config: the emulator when FIRESTORE_EMULATOR_HOST is set, else Google. */
-const createFirestore = (config: Pick<Config, 'GOOGLE_CLOUD_PROJECT' | 'FIRESTORE_EMULATOR_HOST'>): Firestore =>
+const createFirestore = (
+  config: Pick<Config, 'GOOGLE_CLOUD_PROJECT' | 'FIRESTORE_EMULATOR_HOST'>,
+): Firestore =>
   new Firestore({
     projectId: config.GOOGLE_CLOUD_PROJECT,
     ignoreUndefinedProperties: true,
@@ -34,7 +36,9 @@ const createPubsub = (config: Pick<Config, 'GOOGLE_CLOUD_PROJECT' | 'PUBSUB_EMUL
 const createStores = (firestore: Firestore) => ({
   ledger: new OperationLedger(new FirestoreDocumentStore<OperationRecord>(firestore, COLLECTIONS.operations)),
   leases: new LeaseManager(new FirestoreDocumentStore<Lease>(firestore, COLLECTIONS.leases)),
-  desiredState: new DesiredStateStore(new FirestoreDocumentStore<PlatformState>(firestore, COLLECTIONS.desiredState)),
+  desiredState: new DesiredStateStore(
+    new FirestoreDocumentStore<PlatformState>(firestore, COLLECTIONS.desiredState),
+  ),
 });
 
 /**

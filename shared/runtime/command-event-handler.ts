@@ -27,7 +27,10 @@ const createCommandEventHandler =
     } catch (error) {
       if (!(error instanceof InvalidCommandError)) throw error;
       // Without a message id there is no key to record it under: log it and acknowledge.
-      logger.error('event is not a Pub/Sub message; acknowledged and dropped', { error: error.toRecord(), eventId: event?.id });
+      logger.error('event is not a Pub/Sub message; acknowledged and dropped', {
+        error: error.toRecord(),
+        eventId: event?.id,
+      });
       return;
     }
     const outcome = await processor.process(delivery);

@@ -78,7 +78,8 @@ const createCommandProcessor = (deps: CommandProcessorDeps): CommandProcessor =>
 
   const rejectInvalid = async (delivery: PubsubDelivery, raw: unknown, error: InvalidCommandError) => {
     const body = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
-    const text = (key: string, fallback: string) => (typeof body[key] === 'string' ? (body[key] as string) : fallback);
+    const text = (key: string, fallback: string) =>
+      typeof body[key] === 'string' ? (body[key] as string) : fallback;
     const record = await ledger.reject({
       id: idempotencyKeyOf(raw) ?? delivery.messageId,
       messageId: delivery.messageId,
@@ -90,11 +91,19 @@ const createCommandProcessor = (deps: CommandProcessorDeps): CommandProcessor =>
       error: error.toRecord(),
       now: clock.now(),
     });
-    deps.logger.warn('command rejected: invalid', { operationId: record.id, messageId: delivery.messageId, error: error.toRecord() });
+    deps.logger.warn('command rejected: invalid', {
+      operationId: record.id,
+      messageId: delivery.messageId,
+      error: error.toRecord(),
+    });
     return reportFinished(record, false);
   };
 
-  const run = async (command: Command, started: OperationRecord, holder: string): Promise<DeliveryOutcome> => {
+  const run = async (
+    command: Command,
+    started: OperationRecord,
+    holder: string,
+  ): Promise<DeliveryOutcome> => {
     const logger = deps.logger.child({ operationId: started.id, type: command.type });
     let record = started;
     let leased: string | undefined;
@@ -120,7 +129,13 @@ const createCommandProcessor = (deps: CommandProcessorDeps): CommandProcessor =>
       if (!plan) {
         const observed = await operation.observe(command.args, platform, { gke: deps.gke });
         plan = operation.plan(platform, observed, command.args);
-        record = await ledger.recordPlan(record.id, holder, plan as unknown as Record<string, unknown>, resource, clock.now());
+        record = await ledger.recordPlan(
+          record.id,
+          holder,
+          plan as unknown as Record<string, unknown>,
+          resource,
+          clock.now(),
+        );
         logger.info('planned', { plan: renderPlan(plan) });
       }
       let result: Record<string, unknown>;
@@ -155,17 +170,29 @@ const createCommandProcessor = (deps: CommandProcessorDeps): CommandProcessor =>
       if (dispositionOf(error, record.attempts, settings.maxAttempts) === 'retry') {
         // The lease stays with the operation (its holder is the operation id): the redelivery takes
         // it back, and nothing else slips in between a started Google operation and its completion.
-        logger.warn('retryable failure; the delivery will be retried', { error: error.toRecord(), attempts: record.attempts });
-        await ledger.release(record.id, holder, error.toRecord(), clock.now()).catch((releaseError: unknown) => {
-          logger.warn('could not release the claim', { error: toControlPlaneError(releaseError).toRecord() });
+        logger.warn('retryable failure; the delivery will be retried', {
+          error: error.toRecord(),
+          attempts: record.attempts,
         });
+        await ledger
+          .release(record.id, holder, error.toRecord(), clock.now())
+          .catch((releaseError: unknown) => {
+            logger.warn('could not release the claim', {
+              error: toControlPlaneError(releaseError).toRecord(),
+            });
+          });
         return { ack: false, operationId: record.id, error };
       }
       const giveUp = error.retryable
         ? new OperationFailedError(record.id, `gave up after ${record.attempts} attempts: ${error.message}`)
         : error;
       const status = error.retryable ? 'failed' : finalStatusOf(error);
-      record = await ledger.finish(record.id, holder, { status, error: { ...giveUp.toRecord(), code: error.code } }, clock.now());
+      record = await ledger.finish(
+        record.id,
+        holder,
+        { status, error: { ...giveUp.toRecord(), code: error.code } },
+        clock.now(),
+      );
       logger.error(`operation ${status}`, { error: record.error });
     }
     // Finished and recorded. What follows only reports it; a failure here is retried, and the
@@ -204,13 +231,18 @@ const createCommandProcessor = (deps: CommandProcessorDeps): CommandProcessor =>
       const { record } = begun;
       switch (begun.kind) {
         case 'finished':
-          deps.logger.info('duplicate delivery of a finished operation; nothing to do', { operationId: record.id });
+          deps.logger.info('duplicate delivery of a finished operation; nothing to do', {
+            operationId: record.id,
+          });
           return reportFinished(record, true);
         case 'in_progress':
         case 'pending_approval':
-          deps.logger.info(`duplicate delivery of an operation that is ${record.status}; not starting it again`, {
-            operationId: record.id,
-          });
+          deps.logger.info(
+            `duplicate delivery of an operation that is ${record.status}; not starting it again`,
+            {
+              operationId: record.id,
+            },
+          );
           return { ack: true, operationId: record.id, status: record.status, duplicate: true };
         case 'started':
         case 'resumed':
@@ -229,5 +261,5 @@ type OperationRegistryEntry = {
   verify(plan: BasePlan, deps: OperationDeps): Promise<Record<string, unknown>>;
 };
 
-export { createCommandProcessor };
 export type { CommandProcessor, CommandProcessorDeps, CommandProcessorSettings, DeliveryOutcome };
+export { createCommandProcessor };

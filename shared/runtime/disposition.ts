@@ -16,5 +16,5 @@ const REFUSAL_CODES: ReadonlySet<string> = new Set(['INVALID_COMMAND', 'POLICY_V
 const finalStatusOf = (error: ControlPlaneError): 'rejected' | 'failed' =>
   REFUSAL_CODES.has(error.code) ? 'rejected' : 'failed';
 
-export { dispositionOf, finalStatusOf };
 export type { Disposition };
+export { dispositionOf, finalStatusOf };

@@ -34,5 +34,5 @@ interface DocumentStore<T extends object> {
 /** How many times a read-decide-write loop re-reads after losing a race before giving up. */
 const MAX_CONCURRENT_RETRIES = 25;
 
-export { MAX_CONCURRENT_RETRIES };
 export type { DocumentStore, ListQuery, Versioned };
+export { MAX_CONCURRENT_RETRIES };

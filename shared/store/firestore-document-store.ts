@@ -81,7 +81,10 @@ class FirestoreDocumentStore<T extends object> implements DocumentStore<T> {
   }
 
   async list(query: ListQuery<T>): Promise<T[]> {
-    let ref = this.#firestore.collection(this.#collection).orderBy(query.orderBy, query.direction).limit(query.limit);
+    let ref = this.#firestore
+      .collection(this.#collection)
+      .orderBy(query.orderBy, query.direction)
+      .limit(query.limit);
     for (const filter of query.where ?? []) ref = ref.where(filter.field, '==', filter.equals);
     const snapshot = await ref.get();
     return snapshot.docs.map((d) => d.data() as T);
@@ -89,9 +92,12 @@ class FirestoreDocumentStore<T extends object> implements DocumentStore<T> {
 }
 
 /** Firestore rejects `undefined`; JSON round trip drops it and any class instance sneaking in. */
-const toFirestore = (doc: object): Record<string, unknown> => JSON.parse(JSON.stringify(doc)) as Record<string, unknown>;
+const toFirestore = (doc: object): Record<string, unknown> =>
+  JSON.parse(JSON.stringify(doc)) as Record<string, unknown>;
 
 const wrap = (error: unknown, what: string): Error =>
-  grpcCode(error) === ABORTED ? new StateConflictError(`${what} lost a race`, { cause: error }) : (error as Error);
+  grpcCode(error) === ABORTED
+    ? new StateConflictError(`${what} lost a race`, { cause: error })
+    : (error as Error);
 
 export { FirestoreDocumentStore };

@@ -40,7 +40,9 @@ class MemoryDocumentStore<T extends object> implements DocumentStore<T> {
     const sign = query.direction === 'asc' ? 1 : -1;
     return [...this.#docs.values()]
       .map((stored) => stored.doc)
-      .filter((doc) => (query.where ?? []).every((w) => (doc as Record<string, unknown>)[w.field] === w.equals))
+      .filter((doc) =>
+        (query.where ?? []).every((w) => (doc as Record<string, unknown>)[w.field] === w.equals),
+      )
       .sort((a, b) => {
         const x = String((a as Record<string, unknown>)[query.orderBy] ?? '');
         const y = String((b as Record<string, unknown>)[query.orderBy] ?? '');

@@ -41,5 +41,5 @@ class ManualClock implements Clock {
   }
 }
 
-export { ManualClock, systemClock };
 export type { Clock };
+export { ManualClock, systemClock };

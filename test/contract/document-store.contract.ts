@@ -74,7 +74,9 @@ const describeDocumentStore = (name: string, makeStore: () => DocumentStore<Doc>
 
     it('accepts ids with slashes and colons', async () => {
       const store = makeStore();
-      expect(await store.create('gke/projects/p/nodePools/x:1', { name: 'n', rank: 1, kind: 'x' })).toBe(true);
+      expect(await store.create('gke/projects/p/nodePools/x:1', { name: 'n', rank: 1, kind: 'x' })).toBe(
+        true,
+      );
       expect((await store.get('gke/projects/p/nodePools/x:1'))?.doc.name).toBe('n');
     });
 
@@ -91,7 +93,12 @@ const describeDocumentStore = (name: string, makeStore: () => DocumentStore<Doc>
       }
       // Act
       const top = await store.list({ orderBy: 'rank', direction: 'desc', limit: 2 });
-      const xs = await store.list({ orderBy: 'rank', direction: 'asc', limit: 10, where: [{ field: 'kind', equals: 'x' }] });
+      const xs = await store.list({
+        orderBy: 'rank',
+        direction: 'asc',
+        limit: 10,
+        where: [{ field: 'kind', equals: 'x' }],
+      });
       // Assess
       expect(top.map((d) => d.name)).toEqual(['d', 'a']);
       expect(xs.map((d) => d.name)).toEqual(['c', 'a', 'd']);
@@ -99,5 +106,5 @@ const describeDocumentStore = (name: string, makeStore: () => DocumentStore<Doc>
   });
 };
 
-export { describeDocumentStore };
 export type { Doc };
+export { describeDocumentStore };

@@ -57,7 +57,9 @@ class FakeGke implements GkeApi {
   /** Mutations accepted (not refused), by method. */
   mutations(method: 'setNodePoolSize' | 'setNodePoolAutoscaling'): number {
     return [...this.#operations.values()].filter((op) =>
-      method === 'setNodePoolSize' ? op.view.operationType === 'SET_NODE_POOL_SIZE' : op.view.operationType === 'UPDATE_CLUSTER',
+      method === 'setNodePoolSize'
+        ? op.view.operationType === 'SET_NODE_POOL_SIZE'
+        : op.view.operationType === 'UPDATE_CLUSTER',
     ).length;
   }
 
@@ -69,7 +71,8 @@ class FakeGke implements GkeApi {
 
   #start(ref: NodePoolRef, operationType: string, effect: (pool: NodePoolView) => void): GkeOperationView {
     const running = [...this.#operations.values()].find((op) => op.view.status !== 'DONE');
-    if (running) throw new ResourceBusyError(`Cluster is running incompatible operation ${running.view.name}.`);
+    if (running)
+      throw new ResourceBusyError(`Cluster is running incompatible operation ${running.view.name}.`);
     const pool = this.pools.get(ref.pool);
     if (!pool) throw new Error(`no pool ${ref.pool}`);
     const name = `operation-${this.#nextId++}`;

@@ -1,4 +1,4 @@
-import { desiredStateFromFixture, DesiredStateStore, type PlatformState } from '../../shared/desired-state';
+import { DesiredStateStore, desiredStateFromFixture, type PlatformState } from '../../shared/desired-state';
 import { type Lease, LeaseManager, OperationLedger, type OperationRecord } from '../../shared/ledger';
 import { silentLogger } from '../../shared/logging';
 import type { ResultPublisher } from '../../shared/messaging';

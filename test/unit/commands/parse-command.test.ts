@@ -20,7 +20,9 @@ describe('parseCommand', () => {
   });
 
   it('accepts gpu.autoscaling.set with a pool', () => {
-    const command = parseCommand(makeCommand({ type: 'gpu.autoscaling.set', args: { pool: 'gpu-a100-pool', min: 0, max: 2 } }));
+    const command = parseCommand(
+      makeCommand({ type: 'gpu.autoscaling.set', args: { pool: 'gpu-a100-pool', min: 0, max: 2 } }),
+    );
     expect(command.args).toEqual({ pool: 'gpu-a100-pool', min: 0, max: 2 });
   });
 
@@ -34,14 +36,24 @@ describe('parseCommand', () => {
     ['a missing node count', makeCommand({ args: {} }), 'args.nodes', /expected number/],
     ['an unknown argument', makeCommand({ args: { nodes: 1, zone: 'a' } }), 'args', /zone/],
     ['a bad pool name', makeCommand({ args: { nodes: 1, pool: 'GPU Pool' } }), 'args.pool', /node pool name/],
-    ['min above max', makeCommand({ type: 'gpu.autoscaling.set', args: { min: 3, max: 1 } }), 'args.min', /greater than max/],
+    [
+      'min above max',
+      makeCommand({ type: 'gpu.autoscaling.set', args: { min: 3, max: 1 } }),
+      'args.min',
+      /greater than max/,
+    ],
     ['a missing reason', makeCommand({ reason: undefined }), 'reason', /expected string/],
     ['a blank reason', makeCommand({ reason: '   ' }), 'reason', /must say why/],
     ['an actor without a kind', makeCommand({ actor: 'maria' }), 'actor', /user:/],
     ['a user actor without an email', makeCommand({ actor: 'user:maria' }), 'actor', /email/],
     ['an unknown envelope field', makeCommand({ priority: 'high' }), '', /priority/],
     ['a non-boolean dryRun', makeCommand({ dryRun: 'yes' }), 'dryRun', /boolean/],
-    ['an idempotency key with a slash', makeCommand({ idempotencyKey: 'a/b' }), 'idempotencyKey', /letters, digits/],
+    [
+      'an idempotency key with a slash',
+      makeCommand({ idempotencyKey: 'a/b' }),
+      'idempotencyKey',
+      /letters, digits/,
+    ],
   ])('rejects %s, naming the field', (_case, raw, field, message) => {
     // Act
     let caught: unknown;

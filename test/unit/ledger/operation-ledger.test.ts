@@ -26,7 +26,12 @@ describe('OperationLedger', () => {
     it('starts a new operation as running with one attempt and a claim', async () => {
       const outcome = await makeLedger().begin(beginInput());
       expect(outcome.kind).toBe('started');
-      expect(outcome.record).toMatchObject({ status: 'running', attempts: 1, claim: { holder: 'h-1' }, messageIds: ['m-1'] });
+      expect(outcome.record).toMatchObject({
+        status: 'running',
+        attempts: 1,
+        claim: { holder: 'h-1' },
+        messageIds: ['m-1'],
+      });
     });
 
     it('reports a live claim held by another delivery as in progress', async () => {
@@ -57,14 +62,23 @@ describe('OperationLedger', () => {
       const outcome = await ledger.begin(beginInput({ holder: 'h-2', messageId: 'm-2', now: later(61_000) }));
       // Assess
       expect(outcome.kind).toBe('resumed');
-      expect(outcome.record).toMatchObject({ attempts: 2, claim: { holder: 'h-2' }, messageIds: ['m-1', 'm-2'] });
+      expect(outcome.record).toMatchObject({
+        attempts: 2,
+        claim: { holder: 'h-2' },
+        messageIds: ['m-1', 'm-2'],
+      });
     });
 
     it('resumes at once after a release', async () => {
       // Prepare
       const ledger = makeLedger();
       await ledger.begin(beginInput());
-      await ledger.release('op-1', 'h-1', { code: 'RESOURCE_BUSY', message: 'busy', retryable: true }, later(10));
+      await ledger.release(
+        'op-1',
+        'h-1',
+        { code: 'RESOURCE_BUSY', message: 'busy', retryable: true },
+        later(10),
+      );
       // Act
       const outcome = await ledger.begin(beginInput({ holder: 'h-2', now: later(20) }));
       // Assess
@@ -76,7 +90,12 @@ describe('OperationLedger', () => {
       // Prepare
       const ledger = makeLedger();
       await ledger.begin(beginInput());
-      const finished = await ledger.finish('op-1', 'h-1', { status: 'succeeded', result: { ok: true } }, later(5));
+      const finished = await ledger.finish(
+        'op-1',
+        'h-1',
+        { status: 'succeeded', result: { ok: true } },
+        later(5),
+      );
       // Act
       const outcome = await ledger.begin(beginInput({ holder: 'h-2', now: later(10) }));
       // Assess
@@ -111,8 +130,22 @@ describe('OperationLedger', () => {
   describe('reject', () => {
     it('records a rejection once and keeps the first', async () => {
       const ledger = makeLedger();
-      const error = { code: 'INVALID_COMMAND' as const, message: 'args.nodes: bad', retryable: false, field: 'args.nodes' };
-      const base = { id: 'bad-1', messageId: 'm', type: 'gpu.scale', args: {}, actor: 'x', reason: '', dryRun: false, now: T0 };
+      const error = {
+        code: 'INVALID_COMMAND' as const,
+        message: 'args.nodes: bad',
+        retryable: false,
+        field: 'args.nodes',
+      };
+      const base = {
+        id: 'bad-1',
+        messageId: 'm',
+        type: 'gpu.scale',
+        args: {},
+        actor: 'x',
+        reason: '',
+        dryRun: false,
+        now: T0,
+      };
       const first = await ledger.reject({ ...base, error });
       const second = await ledger.reject({ ...base, error: { ...error, message: 'other' }, now: later(1) });
       expect(first.status).toBe('rejected');

@@ -10,12 +10,16 @@ describe('gpuAutoscalingSet.plan', () => {
   it('plans the bounds change and keeps the location policy', () => {
     const plan = gpuAutoscalingSet.plan(platform, defaultGpuPool(), { min: 0, max: 2 });
     expect(plan.after).toEqual({ enabled: true, minNodeCount: 0, maxNodeCount: 2, locationPolicy: 'ANY' });
-    expect(plan.changes).toEqual([{ resource: 'gpu-a100-pool', field: 'autoscaling.maxNodeCount', from: 3, to: 2 }]);
+    expect(plan.changes).toEqual([
+      { resource: 'gpu-a100-pool', field: 'autoscaling.maxNodeCount', from: 3, to: 2 },
+    ]);
     expect(plan.summary).toBe('gpu-a100-pool: autoscaling 0–3 → 0–2 per zone');
   });
 
   it("refuses a maximum above the pool policy's", () => {
-    expect(() => gpuAutoscalingSet.plan(platform, defaultGpuPool(), { min: 0, max: 9 })).toThrow(PolicyViolationError);
+    expect(() => gpuAutoscalingSet.plan(platform, defaultGpuPool(), { min: 0, max: 9 })).toThrow(
+      PolicyViolationError,
+    );
   });
 
   it('warns when zones hold more nodes than the new maximum', () => {

@@ -12,9 +12,16 @@ describe('gpuScale.plan', () => {
     const plan = gpuScale.plan(platform, defaultGpuPool(), { nodes: 2 });
     // Assess
     expect(plan.summary).toBe('gpu-a100-pool: 2 → 4 nodes (2 per zone in 2 zones)');
-    expect(plan.changes).toEqual([{ resource: 'gpu-a100-pool/us-central1-c', field: 'nodes', from: 0, to: 2 }]);
+    expect(plan.changes).toEqual([
+      { resource: 'gpu-a100-pool/us-central1-c', field: 'nodes', from: 0, to: 2 },
+    ]);
     expect(plan.noop).toBe(false);
-    expect(plan.pool).toEqual({ projectId: 'acme-ml-prod', location: 'us-central1', cluster: 'acme-ml-gke', pool: 'gpu-a100-pool' });
+    expect(plan.pool).toEqual({
+      projectId: 'acme-ml-prod',
+      location: 'us-central1',
+      cluster: 'acme-ml-gke',
+      pool: 'gpu-a100-pool',
+    });
   });
 
   it("refuses more nodes than the pool policy's maximum", () => {
@@ -37,6 +44,8 @@ describe('gpuScale.plan', () => {
   });
 
   it('names an unknown pool', () => {
-    expect(() => gpuScale.plan(platform, defaultGpuPool(), { nodes: 1, pool: 'tpu-pool' })).toThrow(/no GPU pool policy for node pool "tpu-pool"/);
+    expect(() => gpuScale.plan(platform, defaultGpuPool(), { nodes: 1, pool: 'tpu-pool' })).toThrow(
+      /no GPU pool policy for node pool "tpu-pool"/,
+    );
   });
 });

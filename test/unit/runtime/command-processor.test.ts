@@ -11,7 +11,10 @@ describe('createCommandProcessor', () => {
       const outcome = await h.processor.process(makeDelivery(makeCommand({ idempotencyKey: 'k1' })));
       // Assess
       expect(outcome).toEqual({ ack: true, operationId: 'k1', status: 'succeeded', duplicate: false });
-      expect(h.gke.pools.get('gpu-a100-pool')?.sizeByZone).toEqual({ 'us-central1-a': 2, 'us-central1-c': 2 });
+      expect(h.gke.pools.get('gpu-a100-pool')?.sizeByZone).toEqual({
+        'us-central1-a': 2,
+        'us-central1-c': 2,
+      });
       const record = await h.ledger.get('k1');
       expect(record).toMatchObject({
         status: 'succeeded',
@@ -47,7 +50,10 @@ describe('createCommandProcessor', () => {
     it('changes the pool once when two messages carry the same idempotency key, even concurrently', async () => {
       const h = await makeProcessorHarness();
       const body = makeCommand({ idempotencyKey: 'same' });
-      const outcomes = await Promise.all([h.processor.process(makeDelivery(body)), h.processor.process(makeDelivery(body))]);
+      const outcomes = await Promise.all([
+        h.processor.process(makeDelivery(body)),
+        h.processor.process(makeDelivery(body)),
+      ]);
       expect(outcomes.every((o) => o.ack)).toBe(true);
       expect(outcomes.filter((o) => o.ack && o.duplicate)).toHaveLength(1);
       expect(h.gke.mutations('setNodePoolSize')).toBe(1);
@@ -59,19 +65,22 @@ describe('createCommandProcessor', () => {
       ['an unknown type', makeCommand({ type: 'gpu.explode' }), 'type'],
       ['nodes: -1', makeCommand({ args: { nodes: -1 } }), 'args.nodes'],
       ['nodes: "two"', makeCommand({ args: { nodes: 'two' } }), 'args.nodes'],
-    ])('acknowledges %s, records it rejected naming the field, reports it and changes nothing', async (_c, body, field) => {
-      // Prepare
-      const h = await makeProcessorHarness();
-      const delivery = makeDelivery(body);
-      // Act
-      const outcome = await h.processor.process(delivery);
-      // Assess
-      expect(outcome).toMatchObject({ ack: true, status: 'rejected', operationId: delivery.messageId });
-      const record = await h.ledger.get(delivery.messageId);
-      expect(record?.error).toMatchObject({ code: 'INVALID_COMMAND', field, retryable: false });
-      expect(h.results.published.map((r) => r.error?.field)).toEqual([field]);
-      expect(h.gke.calls).toEqual([]);
-    });
+    ])(
+      'acknowledges %s, records it rejected naming the field, reports it and changes nothing',
+      async (_c, body, field) => {
+        // Prepare
+        const h = await makeProcessorHarness();
+        const delivery = makeDelivery(body);
+        // Act
+        const outcome = await h.processor.process(delivery);
+        // Assess
+        expect(outcome).toMatchObject({ ack: true, status: 'rejected', operationId: delivery.messageId });
+        const record = await h.ledger.get(delivery.messageId);
+        expect(record?.error).toMatchObject({ code: 'INVALID_COMMAND', field, retryable: false });
+        expect(h.results.published.map((r) => r.error?.field)).toEqual([field]);
+        expect(h.gke.calls).toEqual([]);
+      },
+    );
 
     it('records a rejection under the publisher key so a waiting publisher finds it', async () => {
       const h = await makeProcessorHarness();
@@ -81,7 +90,9 @@ describe('createCommandProcessor', () => {
 
     it('rejects a plan that breaks the pool policy without touching the pool', async () => {
       const h = await makeProcessorHarness();
-      const outcome = await h.processor.process(makeDelivery(makeCommand({ idempotencyKey: 'big', args: { nodes: 9 } })));
+      const outcome = await h.processor.process(
+        makeDelivery(makeCommand({ idempotencyKey: 'big', args: { nodes: 9 } })),
+      );
       expect(outcome).toMatchObject({ ack: true, status: 'rejected' });
       expect((await h.ledger.get('big'))?.error?.code).toBe('POLICY_VIOLATION');
       expect(h.gke.mutations('setNodePoolSize')).toBe(0);
@@ -89,17 +100,24 @@ describe('createCommandProcessor', () => {
 
     it('returns the plan for a dry run and changes nothing', async () => {
       const h = await makeProcessorHarness();
-      const outcome = await h.processor.process(makeDelivery(makeCommand({ idempotencyKey: 'dry', dryRun: true })));
+      const outcome = await h.processor.process(
+        makeDelivery(makeCommand({ idempotencyKey: 'dry', dryRun: true })),
+      );
       expect(outcome).toMatchObject({ ack: true, status: 'succeeded' });
       const record = await h.ledger.get('dry');
-      expect(record?.result).toEqual({ dryRun: true, diff: expect.stringContaining('us-central1-c nodes: 0 → 2') });
+      expect(record?.result).toEqual({
+        dryRun: true,
+        diff: expect.stringContaining('us-central1-c nodes: 0 → 2'),
+      });
       expect(h.gke.mutations('setNodePoolSize')).toBe(0);
     });
 
     it('retries a GKE conflict instead of failing, then succeeds on redelivery', async () => {
       // Prepare
       const h = await makeProcessorHarness();
-      h.gke.failures.set('setNodePoolSize', [new ResourceBusyError('Cluster is running incompatible operation operation-9.')]);
+      h.gke.failures.set('setNodePoolSize', [
+        new ResourceBusyError('Cluster is running incompatible operation operation-9.'),
+      ]);
       const delivery = makeDelivery(makeCommand({ idempotencyKey: 'busy' }));
       // Act
       const first = await h.processor.process(delivery);
@@ -156,7 +174,10 @@ describe('createCommandProcessor', () => {
       expect(a2).toMatchObject({ ack: true, status: 'succeeded' });
       expect(b2).toMatchObject({ ack: true, status: 'succeeded' });
       expect(h.gke.calls.filter((c) => c === 'setNodePoolSize')).toHaveLength(2);
-      expect(h.gke.pools.get('gpu-a100-pool')?.sizeByZone).toEqual({ 'us-central1-a': 1, 'us-central1-c': 1 });
+      expect(h.gke.pools.get('gpu-a100-pool')?.sizeByZone).toEqual({
+        'us-central1-a': 1,
+        'us-central1-c': 1,
+      });
     });
 
     it('publishes again on redelivery when publishing the outcome failed', async () => {
@@ -175,10 +196,15 @@ describe('createCommandProcessor', () => {
     it('sets autoscaling bounds and records them in desired state', async () => {
       const h = await makeProcessorHarness();
       const outcome = await h.processor.process(
-        makeDelivery(makeCommand({ type: 'gpu.autoscaling.set', args: { min: 1, max: 4 }, idempotencyKey: 'as' })),
+        makeDelivery(
+          makeCommand({ type: 'gpu.autoscaling.set', args: { min: 1, max: 4 }, idempotencyKey: 'as' }),
+        ),
       );
       expect(outcome).toMatchObject({ ack: true, status: 'succeeded' });
-      expect(h.gke.pools.get('gpu-a100-pool')?.autoscaling).toMatchObject({ minNodeCount: 1, maxNodeCount: 4 });
+      expect(h.gke.pools.get('gpu-a100-pool')?.autoscaling).toMatchObject({
+        minNodeCount: 1,
+        maxNodeCount: 4,
+      });
       expect((await h.desiredState.getPlatform()).gpuPools['gpu-a100-pool']?.autoscaling).toEqual({
         enabled: true,
         minNodeCount: 1,

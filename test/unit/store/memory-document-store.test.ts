@@ -1,4 +1,4 @@
 import { MemoryDocumentStore } from '../../../shared/store';
-import { describeDocumentStore, type Doc } from '../../contract/document-store.contract';
+import { type Doc, describeDocumentStore } from '../../contract/document-store.contract';
 
 describeDocumentStore('MemoryDocumentStore', () => new MemoryDocumentStore<Doc>());

@@ -1,0 +1,39 @@
+import { join } from 'node:path';
+import { readLocalStackInfo } from '../local/stack/local-stack-info';
+import { createFirestore, createPubsub, createStores } from '../shared/runtime';
+import { type ControlPlaneClient, createControlPlaneClient } from './control-plane-client';
+
+/**
+ * Connects to the local stack described by `.opsplane/local.json` (written by `npm start`), looked
+ * up from the working directory, then from this checkout.
+ */
+const connectLocal = async (cwd: string): Promise<ControlPlaneClient> => {
+  const candidates = [join(cwd, '.opsplane', 'local.json'), join(__dirname, '..', '.opsplane', 'local.json')];
+  const path = candidates.find((candidate) => {
+    try {
+      readLocalStackInfo(candidate);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  const info = readLocalStackInfo(path ?? candidates[candidates.length - 1] ?? '');
+  const config = {
+    GOOGLE_CLOUD_PROJECT: info.projectId,
+    FIRESTORE_EMULATOR_HOST: info.firestore,
+    PUBSUB_EMULATOR_HOST: info.pubsub,
+  };
+  const firestore = createFirestore(config);
+  const pubsub = createPubsub(config);
+  const { ledger } = createStores(firestore);
+  return createControlPlaneClient({
+    commandsTopic: pubsub.topic(info.topics.commands),
+    ledger,
+    close: async () => {
+      await pubsub.close();
+      await firestore.terminate();
+    },
+  });
+};
+
+export { connectLocal };

@@ -1,0 +1,82 @@
+import { join } from 'node:path';
+import { createJsonLogger } from '../shared/logging';
+import { readFirebaseEmulatorPorts } from './emulators';
+import { defaultFixturePath, loadFixture } from './simulator';
+import { localInfoPath, startLocalStack } from './stack';
+
+/**
+ * `npm start`: the whole control plane on this machine, no Google account. Emulators on the ports
+ * in firebase.json, the platform simulator seeded with acme-ml-prod, the opsCommand function, and
+ * the Pub/Sub wiring; endpoints in .opsplane/local.json; Ctrl-C stops everything.
+ */
+
+const ROOT = join(__dirname, '..');
+const PROJECT_ID = process.env.OPSPLANE_LOCAL_PROJECT ?? 'opsplane-local';
+const envPort = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
+
+const main = async (): Promise<void> => {
+  const began = Date.now();
+  const logger = createJsonLogger({ minSeverity: 'INFO', labels: { component: 'local-stack' } });
+  const fixturePath = process.env.OPSPLANE_FIXTURE ?? defaultFixturePath();
+  console.log(`opsplane: starting the local stack (fixture ${fixturePath}) …`);
+  const stack = await startLocalStack({
+    projectId: PROJECT_ID,
+    fixture: loadFixture(fixturePath),
+    emulatorPorts: readFirebaseEmulatorPorts(join(ROOT, 'firebase.json')),
+    simulatorPorts: {
+      container: envPort('SIM_CONTAINER_PORT', 8490),
+      compute: envPort('SIM_COMPUTE_PORT', 8491),
+    },
+    functionPort: envPort('OPSPLANE_FUNCTION_PORT', 8495),
+    timeScale: Number(process.env.SIM_TIME_SCALE ?? 0.05),
+    functionEnv: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'INFO' },
+    infoFile: localInfoPath(ROOT),
+    logger,
+    emulatorLogDir: join(ROOT, '.opsplane', 'logs'),
+  });
+  const { info } = stack;
+  console.log(`
+opsplane local stack is up (${((Date.now() - began) / 1000).toFixed(1)} s)
+
+  project          ${info.projectId}
+  firestore        ${info.firestore}
+  pubsub           ${info.pubsub}   topics: ${Object.values(info.topics).join(', ')}
+  simulator        GKE ${info.simulator.container}   Compute ${info.simulator.compute}
+  opsCommand       ${info.functions.opsCommand}
+  managed platform ${info.platform.projectId} / ${info.platform.location} / ${info.platform.cluster}
+  endpoints file   ${localInfoPath(ROOT)}
+
+Try, in another terminal:
+  npx opsplane gpu scale --nodes 2 --dry-run --wait
+  npx opsplane gpu scale --nodes 2 --wait
+  npx opsplane gpu autoscaling --min 0 --max 2 --wait
+  npx opsplane ops list
+
+Function logs follow below as JSON lines. Ctrl-C stops everything.
+`);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\nopsplane: ${signal}: stopping the local stack …`);
+    stack
+      .stop()
+      .then(() => {
+        console.log('opsplane: stopped.');
+        process.exit(0);
+      })
+      .catch((error: unknown) => {
+        console.error('opsplane: error while stopping:', error);
+        process.exit(1);
+      });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+};
+
+main().catch((error: unknown) => {
+  console.error(
+    `opsplane: could not start the local stack: ${error instanceof Error ? error.message : String(error)}`,
+  );
+  process.exit(1);
+});

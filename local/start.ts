@@ -15,6 +15,8 @@ const PROJECT_ID = process.env.OPSPLANE_LOCAL_PROJECT ?? 'opsplane-local';
 const envPort = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 
 const main = async (): Promise<void> => {
+  // Locally there is no metadata server; without this the Google clients probe for one and warn.
+  process.env.METADATA_SERVER_DETECTION ??= 'none';
   const began = Date.now();
   const logger = createJsonLogger({ minSeverity: 'INFO', labels: { component: 'local-stack' } });
   const fixturePath = process.env.OPSPLANE_FIXTURE ?? defaultFixturePath();

@@ -1,0 +1,13 @@
+export type {
+  EmulatorEndpointOptions,
+  EmulatorKind,
+  FirebaseEmulatorPorts,
+  RunningEmulators,
+  StartEmulatorsOptions,
+} from './emulator-launcher';
+export {
+  EMULATOR_KINDS,
+  EmulatorStartError,
+  readFirebaseEmulatorPorts,
+  startEmulators,
+} from './emulator-launcher';

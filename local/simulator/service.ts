@@ -1,0 +1,71 @@
+import type { Logger } from '../../shared/logging';
+import type { Clock } from '../../shared/time';
+import type { RouteSpec } from './router';
+import type { SimulatorState } from './state';
+
+/**
+ * The contract between the simulator core and one simulated Google service. A service is a list of
+ * routes plus an optional `settle` step; the core gives each service its own listener (Google APIs
+ * share paths such as `/v1/projects/{p}/locations/{l}/operations`, so they cannot share a port).
+ */
+
+/**
+ * The Google services the simulator speaks, each on its own listener. Adding a service means adding
+ * its name here, its state key in `state.ts`, and its module to `simulator.ts`.
+ */
+const SERVICE_NAMES = ['container', 'compute'] as const;
+type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** What a route handler may use. One per simulator; `state` is the same object for every service. */
+interface SimulatorContext {
+  readonly state: SimulatorState;
+  readonly clock: Clock;
+  /** Multiplies operation durations; 0 finishes operations at once. */
+  readonly timeScale: number;
+  readonly logger: Logger;
+}
+
+/** A request after routing. */
+interface RouteRequest {
+  method: string;
+  /** URL path without the query string. */
+  path: string;
+  /** Decoded template variables. */
+  params: Record<string, string>;
+  /** The query string; gax's `$alt=json;enum-encoding=int` arrives here and is ignored. */
+  query: URLSearchParams;
+  /** Parsed JSON body; `undefined` when the request had none. */
+  body: unknown;
+}
+
+/** A successful answer; failures are thrown as `SimulatorApiError`. */
+interface RouteResponse {
+  /** @default 200 */
+  status?: number;
+  body: unknown;
+}
+
+/** One REST method of a service. */
+interface Route extends RouteSpec {
+  /**
+   * The method's name in the request log and its counts, e.g. `nodePools.setSize`. Legacy bindings
+   * of the same method share the name, so counts are per method, not per URL form.
+   */
+  readonly name: string;
+  handle(request: RouteRequest, sim: SimulatorContext): RouteResponse;
+}
+
+/** A simulated Google service. */
+interface ServiceModule {
+  readonly name: ServiceName;
+  readonly routes: readonly Route[];
+  /**
+   * Brings time-driven state up to date: finishes due operations and applies their effects. Called
+   * before every request on every listener (and before in-process state reads), because effects
+   * cross services: a GKE operation finishing changes what Compute answers.
+   */
+  settle?(sim: SimulatorContext): void;
+}
+
+export type { Route, RouteRequest, RouteResponse, ServiceModule, ServiceName, SimulatorContext };
+export { SERVICE_NAMES };

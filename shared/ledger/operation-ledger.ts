@@ -45,6 +45,27 @@ interface RejectInput {
   now: Date;
 }
 
+/** A first record of an operation, before anything was done for it. */
+const newRecord = (
+  input: Pick<BeginInput, 'id' | 'messageId' | 'type' | 'args' | 'actor' | 'reason' | 'dryRun'>,
+  status: OperationStatus,
+  now: string,
+): OperationRecord => ({
+  id: input.id,
+  status,
+  type: input.type,
+  args: input.args,
+  actor: input.actor,
+  reason: input.reason,
+  dryRun: input.dryRun,
+  attempts: 1,
+  googleOperations: [],
+  messageIds: [input.messageId],
+  resultPublished: false,
+  createdAt: now,
+  updatedAt: now,
+});
+
 /**
  * The operation ledger. Every transition is a read-decide-write on the operation's document, so
  * two deliveries of the same command racing each other cannot both start it: exactly one `create`
@@ -82,22 +103,7 @@ class OperationLedger {
       holder: input.holder,
       expiresAt: new Date(input.now.getTime() + input.claimTtlMs).toISOString(),
     };
-    const fresh: OperationRecord = {
-      id: input.id,
-      status: 'running',
-      type: input.type,
-      args: input.args,
-      actor: input.actor,
-      reason: input.reason,
-      dryRun: input.dryRun,
-      attempts: 1,
-      googleOperations: [],
-      messageIds: [input.messageId],
-      claim,
-      resultPublished: false,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const fresh: OperationRecord = { ...newRecord(input, 'running', now), claim };
     for (let round = 0; round < MAX_CONCURRENT_RETRIES; round += 1) {
       if (await this.#store.create(input.id, fresh)) return { kind: 'started', record: fresh };
       const current = await this.#store.get(input.id);
@@ -128,20 +134,8 @@ class OperationLedger {
   async reject(input: RejectInput): Promise<OperationRecord> {
     const now = input.now.toISOString();
     const record: OperationRecord = {
-      id: input.id,
-      status: 'rejected',
-      type: input.type,
-      args: input.args,
-      actor: input.actor,
-      reason: input.reason,
-      dryRun: input.dryRun,
-      attempts: 1,
-      googleOperations: [],
-      messageIds: [input.messageId],
+      ...newRecord(input, 'rejected', now),
       error: input.error,
-      resultPublished: false,
-      createdAt: now,
-      updatedAt: now,
       finishedAt: now,
     };
     if (await this.#store.create(input.id, record)) return record;

@@ -1,6 +1,6 @@
 import { PolicyViolationError, VerificationFailedError } from '../errors';
 import type { AutoscalingView, NodePoolRef, NodePoolView } from '../gcp';
-import { gpuPoolPolicy, gpuPoolRef, nodePoolResource, runGkeStep } from './gpu-pool';
+import { gpuPoolPolicy, gpuPoolRef, gpuPoolTarget, runGkeStep } from './gpu-pool';
 import type { BasePlan, OperationModule, PlanChange } from './operation';
 
 /**
@@ -23,10 +23,7 @@ const sameBounds = (a: AutoscalingView, b: AutoscalingView): boolean =>
 
 const gpuAutoscalingSet: OperationModule<'gpu.autoscaling.set', NodePoolView, GpuAutoscalingPlan> = {
   type: 'gpu.autoscaling.set',
-
-  resource: (args, platform) => nodePoolResource(gpuPoolRef(platform, args.pool)),
-
-  observe: (args, platform, deps) => deps.gke.getNodePool(gpuPoolRef(platform, args.pool)),
+  ...gpuPoolTarget,
 
   plan(platform, observed, args) {
     const pool = gpuPoolRef(platform, args.pool);

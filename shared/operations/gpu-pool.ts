@@ -1,6 +1,13 @@
 import type { PlatformState } from '../desired-state';
 import { NotFoundError } from '../errors';
-import { type GkeOperationView, type NodePoolRef, poolPath, waitForGkeOperation } from '../gcp';
+import {
+  type GkeApi,
+  type GkeOperationView,
+  type NodePoolRef,
+  type NodePoolView,
+  poolPath,
+  waitForGkeOperation,
+} from '../gcp';
 import type { OperationDeps } from './operation';
 
 /** Helpers the GPU pool operations share. */
@@ -15,6 +22,20 @@ const gpuPoolRef = (platform: PlatformState, pool: string | undefined): NodePool
 
 /** The lease key of a node pool. */
 const nodePoolResource = (ref: NodePoolRef): string => `gke/${poolPath(ref)}`;
+
+/**
+ * What every GPU pool operation leases and observes: the node pool the command names (or the
+ * platform's GPU pool), read live with its per-zone size.
+ */
+const gpuPoolTarget = {
+  resource: (args: { pool?: string | undefined }, platform: PlatformState): string =>
+    nodePoolResource(gpuPoolRef(platform, args.pool)),
+  observe: (
+    args: { pool?: string | undefined },
+    platform: PlatformState,
+    deps: { gke: GkeApi },
+  ): Promise<NodePoolView> => deps.gke.getNodePool(gpuPoolRef(platform, args.pool)),
+};
 
 const gpuPoolPolicy = (platform: PlatformState, pool: string) => {
   const policy = platform.gpuPools[pool];
@@ -54,4 +75,4 @@ const runGkeStep = async (
   return done;
 };
 
-export { gpuPoolPolicy, gpuPoolRef, nodePoolResource, runGkeStep };
+export { gpuPoolPolicy, gpuPoolRef, gpuPoolTarget, nodePoolResource, runGkeStep };

@@ -1,6 +1,6 @@
 import { PolicyViolationError, VerificationFailedError } from '../errors';
 import type { NodePoolRef, NodePoolView } from '../gcp';
-import { gpuPoolPolicy, gpuPoolRef, nodePoolResource, runGkeStep } from './gpu-pool';
+import { gpuPoolPolicy, gpuPoolRef, gpuPoolTarget, runGkeStep } from './gpu-pool';
 import type { BasePlan, OperationModule, PlanChange } from './operation';
 
 /** `gpu.scale`: set the GPU pool to N nodes per zone (GKE setSize; nodeCount is per zone). */
@@ -16,10 +16,7 @@ const sum = (sizes: Record<string, number>): number => Object.values(sizes).redu
 
 const gpuScale: OperationModule<'gpu.scale', NodePoolView, GpuScalePlan> = {
   type: 'gpu.scale',
-
-  resource: (args, platform) => nodePoolResource(gpuPoolRef(platform, args.pool)),
-
-  observe: (args, platform, deps) => deps.gke.getNodePool(gpuPoolRef(platform, args.pool)),
+  ...gpuPoolTarget,
 
   plan(platform, observed, args) {
     const pool = gpuPoolRef(platform, args.pool);

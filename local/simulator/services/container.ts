@@ -2,10 +2,15 @@ import { failedPrecondition, invalidArgument, notFound } from '../api-error';
 import { readBool, readEnum, readInt32, readMessage } from '../request-fields';
 import type { Route, RouteRequest, RouteResponse, ServiceModule, SimulatorContext } from '../service';
 import { isSimulatedProject } from '../state';
-import type { GkeCluster, GkeNodePool, NodePoolAutoscaling } from './container-model';
+import type { GkeCluster, GkeNodePool, GkeOperationEffect, NodePoolAutoscaling } from './container-model';
 import { LOCATION_POLICIES } from './container-model';
 import type { OperationDurations } from './container-operations';
-import { runningOperationOn, settleOperations, startOperation } from './container-operations';
+import {
+  runningOperationOn,
+  type StartOperationInput,
+  settleOperations,
+  startOperation,
+} from './container-operations';
 
 /**
  * GKE, container.googleapis.com v1 (api-contracts §1): clusters and node pools (get, list), node
@@ -171,6 +176,29 @@ const readAutoscaling = (value: unknown): NodePoolAutoscaling => {
 };
 
 const createContainerService = (options: ContainerServiceOptions): ServiceModule => {
+  /** Every node-pool mutation: refused while the cluster is busy, else a new RUNNING operation. */
+  const startNodePoolOperation = (
+    sim: SimulatorContext,
+    cluster: GkeCluster,
+    pool: GkeNodePool,
+    operationType: StartOperationInput['operationType'],
+    effect: GkeOperationEffect,
+  ): RouteResponse => {
+    assertClusterIdle(sim, cluster);
+    return ok(
+      startOperation({
+        state: sim.state,
+        now: sim.clock.now(),
+        timeScale: sim.timeScale,
+        durations: options.operationDurations,
+        operationType,
+        cluster,
+        targetPath: `nodePools/${pool.name}`,
+        effect,
+      }),
+    );
+  };
+
   const setNodePoolSize = (request: RouteRequest, sim: SimulatorContext): RouteResponse => {
     // Body shape first, as Google's front end rejects a malformed payload before any lookup.
     const body = readMessage(request.body, SET_SIZE_FIELDS);
@@ -178,39 +206,23 @@ const createContainerService = (options: ContainerServiceOptions): ServiceModule
     const nodeCount = readInt32(body.nodeCount, 'nodeCount') ?? 0;
     const { cluster, pool } = findNodePool(sim, request.params);
     if (nodeCount < 0) throw invalidArgument(`node_count must be non-negative, got ${nodeCount}.`);
-    assertClusterIdle(sim, cluster);
-    return ok(
-      startOperation({
-        state: sim.state,
-        now: sim.clock.now(),
-        timeScale: sim.timeScale,
-        durations: options.operationDurations,
-        operationType: 'SET_NODE_POOL_SIZE',
-        cluster,
-        targetPath: `nodePools/${pool.name}`,
-        effect: { kind: 'setNodePoolSize', nodePool: pool.name, nodeCount },
-      }),
-    );
+    return startNodePoolOperation(sim, cluster, pool, 'SET_NODE_POOL_SIZE', {
+      kind: 'setNodePoolSize',
+      nodePool: pool.name,
+      nodeCount,
+    });
   };
 
   const setNodePoolAutoscaling = (request: RouteRequest, sim: SimulatorContext): RouteResponse => {
     const body = readMessage(request.body, SET_AUTOSCALING_FIELDS);
     const autoscaling = readAutoscaling(body.autoscaling);
     const { cluster, pool } = findNodePool(sim, request.params);
-    assertClusterIdle(sim, cluster);
-    return ok(
-      startOperation({
-        state: sim.state,
-        now: sim.clock.now(),
-        timeScale: sim.timeScale,
-        durations: options.operationDurations,
-        // Not documented; UPDATE_CLUSTER is the best public guess (api-contracts §1, open items).
-        operationType: 'UPDATE_CLUSTER',
-        cluster,
-        targetPath: `nodePools/${pool.name}`,
-        effect: { kind: 'setNodePoolAutoscaling', nodePool: pool.name, autoscaling },
-      }),
-    );
+    // Not documented; UPDATE_CLUSTER is the best public guess (api-contracts §1, open items).
+    return startNodePoolOperation(sim, cluster, pool, 'UPDATE_CLUSTER', {
+      kind: 'setNodePoolAutoscaling',
+      nodePool: pool.name,
+      autoscaling,
+    });
   };
 
   const routes: Route[] = [];

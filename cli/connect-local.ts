@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { readLocalStackInfo } from '../local/stack/local-stack-info';
+import { createGkeApi, lazyGkeClients } from '../shared/gcp';
 import { createFirestore, createPubsub, createStores } from '../shared/runtime';
 import { type ControlPlaneClient, createControlPlaneClient } from './control-plane-client';
 
@@ -25,10 +26,12 @@ const connectLocal = async (cwd: string): Promise<ControlPlaneClient> => {
   };
   const firestore = createFirestore(config);
   const pubsub = createPubsub(config);
-  const { ledger } = createStores(firestore);
+  const { ledger, desiredState } = createStores(firestore);
   return createControlPlaneClient({
     commandsTopic: pubsub.topic(info.topics.commands),
     ledger,
+    desiredState,
+    gke: createGkeApi(lazyGkeClients(info.simulator)),
     close: async () => {
       await pubsub.close();
       await firestore.terminate();

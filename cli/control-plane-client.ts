@@ -1,4 +1,6 @@
 import type { Command } from '../shared/commands';
+import type { DesiredStateStore, PlatformState } from '../shared/desired-state';
+import type { GkeApi, NodePoolRef, NodePoolView } from '../shared/gcp';
 import type { OperationLedger, OperationRecord, OperationStatus } from '../shared/ledger';
 
 /** What the CLI needs of the control plane: submit a command, read the ledger. */
@@ -7,6 +9,10 @@ interface ControlPlaneClient {
   submit(command: Command): Promise<string>;
   getOperation(id: string): Promise<OperationRecord | undefined>;
   listOperations(options: { limit: number; status?: OperationStatus }): Promise<OperationRecord[]>;
+  /** Desired state of the platform (read-only here). */
+  getPlatform(): Promise<PlatformState>;
+  /** A node pool as it is live, read through the GKE and Compute APIs. */
+  readNodePool(ref: NodePoolRef): Promise<NodePoolView>;
   close(): Promise<void>;
 }
 
@@ -17,6 +23,8 @@ interface TopicLike {
 const createControlPlaneClient = (deps: {
   commandsTopic: TopicLike;
   ledger: OperationLedger;
+  desiredState: Pick<DesiredStateStore, 'getPlatform'>;
+  gke: Pick<GkeApi, 'getNodePool'>;
   close: () => Promise<void>;
 }): ControlPlaneClient => ({
   submit: (command) =>
@@ -26,6 +34,8 @@ const createControlPlaneClient = (deps: {
     }),
   getOperation: (id) => deps.ledger.get(id),
   listOperations: (options) => deps.ledger.list(options),
+  getPlatform: () => deps.desiredState.getPlatform(),
+  readNodePool: (ref) => deps.gke.getNodePool(ref),
   close: deps.close,
 });
 

@@ -1,3 +1,5 @@
+import type { GpuPoolPolicy } from '../shared/desired-state';
+import type { NodePoolView } from '../shared/gcp';
 import type { OperationRecord } from '../shared/ledger';
 import { type BasePlan, renderPlan } from '../shared/operations';
 
@@ -60,4 +62,37 @@ const renderRecord = (r: OperationRecord): string => {
   return lines.join('\n');
 };
 
-export { argsText, renderList, renderRecord };
+/** A GPU pool as it is, next to what desired state says it should be. */
+const renderPoolStatus = (status: {
+  pool: string;
+  cluster: string;
+  live: NodePoolView;
+  desired: GpuPoolPolicy | null;
+}): string => {
+  const { live, desired } = status;
+  const bounds = (a: { enabled: boolean; minNodeCount: number; maxNodeCount: number }) =>
+    a.enabled ? `${a.minNodeCount}–${a.maxNodeCount} per zone` : 'off';
+  const total = Object.values(live.sizeByZone).reduce((a, b) => a + b, 0);
+  const lines = [
+    `pool        ${status.pool} (cluster ${status.cluster}, ${live.status})`,
+    `nodes       ${total} (${Object.entries(live.sizeByZone)
+      .map(([zone, size]) => `${zone}: ${size}`)
+      .join(', ')})`,
+    `autoscaling ${bounds(live.autoscaling)}${live.autoscaling.locationPolicy ? `, ${live.autoscaling.locationPolicy}` : ''}`,
+  ];
+  if (desired) {
+    const drift =
+      desired.autoscaling.enabled !== live.autoscaling.enabled ||
+      desired.autoscaling.minNodeCount !== live.autoscaling.minNodeCount ||
+      desired.autoscaling.maxNodeCount !== live.autoscaling.maxNodeCount;
+    lines.push(
+      `desired     autoscaling ${bounds(desired.autoscaling)}${drift ? '   (differs from live)' : ''}`,
+    );
+    lines.push(`policy      at most ${desired.limits.maxNodesPerZone} nodes per zone`);
+  } else {
+    lines.push('desired     (no policy for this pool in desired state)');
+  }
+  return lines.join('\n');
+};
+
+export { argsText, renderList, renderPoolStatus, renderRecord };

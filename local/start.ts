@@ -49,6 +49,7 @@ opsplane local stack is up (${((Date.now() - began) / 1000).toFixed(1)} s)
   endpoints file   ${localInfoPath(ROOT)}
 
 Try, in another terminal:
+  npx opsplane gpu status
   npx opsplane gpu scale --nodes 2 --dry-run --wait
   npx opsplane gpu scale --nodes 2 --wait
   npx opsplane gpu autoscaling --min 0 --max 2 --wait

@@ -32,6 +32,8 @@ const makeCli = async (options: { deliver?: boolean } = {}) => {
           },
         },
         ledger: h.ledger,
+        desiredState: h.desiredState,
+        gke: h.gke,
         close: async () => undefined,
       }),
     actor: () => 'user:dev.patel@acme.ai',
@@ -115,6 +117,16 @@ describe('runCli', () => {
     expect(listed[0]).toMatchObject({ id: 'key-1', status: 'succeeded', actor: 'user:dev.patel@acme.ai' });
     expect(showCode).toBe(0);
     expect(out.join('\n')).toMatch(/operation {2}key-1/);
+  });
+
+  it('shows the GPU pool live, beside desired state', async () => {
+    const { ctx, out } = await makeCli();
+    expect(await runCli(['gpu', 'status'], ctx)).toBe(0);
+    const text = out.join('\n');
+    expect(text).toMatch(/nodes {7}2 \(us-central1-a: 2, us-central1-c: 0\)/);
+    expect(text).toMatch(/autoscaling 0–3 per zone, ANY/);
+    expect(text).toMatch(/desired {5}autoscaling 0–2 per zone {3}\(differs from live\)/);
+    expect(text).toMatch(/policy {6}at most 4 nodes per zone/);
   });
 
   it('gives up waiting after --timeout and exits 1', async () => {

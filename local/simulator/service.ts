@@ -10,10 +10,21 @@ import type { SimulatorState } from './state';
  */
 
 /**
- * The Google services the simulator speaks, each on its own listener. Adding a service means adding
- * its name here, its state key in `state.ts`, and its module to `simulator.ts`.
+ * The Google services the simulator speaks, each on its own listener. A service either keeps its
+ * state in the shared `SimulatorState` (GKE and Compute, whose effects cross) or owns it, exposing
+ * `reset`/`snapshot`/`restore`; its module is listed in `simulator.ts`.
  */
-const SERVICE_NAMES = ['container', 'compute'] as const;
+const SERVICE_NAMES = [
+  'container',
+  'compute',
+  'sqladmin',
+  'file',
+  'iam',
+  'cloudresourcemanager',
+  'iap',
+  'secretmanager',
+  'kubernetes',
+] as const;
 type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** What a route handler may use. One per simulator; `state` is the same object for every service. */
@@ -52,6 +63,11 @@ interface Route extends RouteSpec {
    * of the same method share the name, so counts are per method, not per URL form.
    */
   readonly name: string;
+  /**
+   * The method's id in its discovery document (`sql.backupRuns.insert`), when the route is a
+   * Google REST method: requests are checked against that method's contract before `handle` runs.
+   */
+  readonly discoveryMethod?: string;
   handle(request: RouteRequest, sim: SimulatorContext): RouteResponse;
 }
 
@@ -65,6 +81,12 @@ interface ServiceModule {
    * cross services: a GKE operation finishing changes what Compute answers.
    */
   settle?(sim: SimulatorContext): void;
+  /** For services that own their state: back to the fixture (`POST /_sim/reset`). */
+  reset?(): void;
+  /** For services that own their state: a JSON-serialisable copy, for dumps and persistence. */
+  snapshot?(): unknown;
+  /** For services that own their state: replace it with a snapshot taken earlier. */
+  restore?(snapshot: unknown): void;
 }
 
 export type { Route, RouteRequest, RouteResponse, ServiceModule, ServiceName, SimulatorContext };

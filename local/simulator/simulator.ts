@@ -22,10 +22,7 @@ import { createSimulatorState, resetSimulatorState, type SimulatorState } from '
  */
 
 /** Fixed ports per service; 0 or absent picks a free port. */
-interface SimulatorPorts {
-  container?: number;
-  compute?: number;
-}
+type SimulatorPorts = Partial<Record<ServiceName, number>>;
 
 interface SimulatorOptions {
   /** The parsed fixture JSON (see {@link loadFixture}); validated at start. */
@@ -46,10 +43,15 @@ interface SimulatorOptions {
   host?: string;
   /** @default silentLogger */
   logger?: Logger;
+  /**
+   * Services beyond the built-in ones, created by the caller (each owns its state). Lets a service
+   * be developed and tested before it is listed in {@link startSimulator}'s defaults.
+   */
+  extraServices?: ServiceModule[];
 }
 
 /** Base URL per service, e.g. `{ container: 'http://127.0.0.1:8490', compute: 'http://127.0.0.1:8491' }`. */
-type SimulatorEndpoints = Record<ServiceName, string>;
+type SimulatorEndpoints = { container: string; compute: string } & Partial<Record<ServiceName, string>>;
 
 /** A started simulator. */
 interface RunningSimulator {
@@ -130,6 +132,7 @@ const startSimulator = async (options: SimulatorOptions): Promise<RunningSimulat
   const services: ServiceModule[] = [
     createContainerService({ operationDurations: deriveOperationDurations(seed.gke.operations) }),
     createComputeService(),
+    ...(options.extraServices ?? []),
   ];
   assertDistinctRouteNames(services);
 
@@ -138,10 +141,16 @@ const startSimulator = async (options: SimulatorOptions): Promise<RunningSimulat
   };
   const requestLog = createRequestLog();
   const controls: SimulatorControls = {
-    reset: () => resetSimulatorState(state, seed),
+    reset: () => {
+      resetSimulatorState(state, seed);
+      for (const service of services) service.reset?.();
+    },
     dumpState: () => {
       settle();
-      return state;
+      const owned = services
+        .filter((service) => service.snapshot)
+        .map((service) => [service.name, service.snapshot?.()]);
+      return { ...state, ...Object.fromEntries(owned) };
     },
     requestLog,
   };

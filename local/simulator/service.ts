@@ -27,6 +27,22 @@ const SERVICE_NAMES = [
 ] as const;
 type ServiceName = (typeof SERVICE_NAMES)[number];
 
+/** An error a long-running operation ends with, in google.rpc.Status terms. */
+interface InjectedOperationError {
+  /** gRPC code, e.g. 13 (INTERNAL) or 9 (FAILED_PRECONDITION). */
+  code: number;
+  message: string;
+}
+
+/** Fault injection as services see it; the mechanism lives in the simulator core. */
+interface FaultHooks {
+  /**
+   * Asked by a service when a route starts a long-running operation: an error means the operation
+   * must finish (DONE) with that error instead of its effect.
+   */
+  operationError(routeName: string): InjectedOperationError | undefined;
+}
+
 /** What a route handler may use. One per simulator; `state` is the same object for every service. */
 interface SimulatorContext {
   readonly state: SimulatorState;
@@ -34,6 +50,7 @@ interface SimulatorContext {
   /** Multiplies operation durations; 0 finishes operations at once. */
   readonly timeScale: number;
   readonly logger: Logger;
+  readonly faults: FaultHooks;
 }
 
 /** A request after routing. */
@@ -89,5 +106,14 @@ interface ServiceModule {
   restore?(snapshot: unknown): void;
 }
 
-export type { Route, RouteRequest, RouteResponse, ServiceModule, ServiceName, SimulatorContext };
+export type {
+  FaultHooks,
+  InjectedOperationError,
+  Route,
+  RouteRequest,
+  RouteResponse,
+  ServiceModule,
+  ServiceName,
+  SimulatorContext,
+};
 export { SERVICE_NAMES };

@@ -128,6 +128,8 @@ const startSimulator = async (options: SimulatorOptions): Promise<RunningSimulat
       return timeScale;
     },
     logger: options.logger ?? silentLogger,
+    // No faults until the fault-injection mechanism is wired in.
+    faults: { operationError: () => undefined },
   };
   const services: ServiceModule[] = [
     createContainerService({ operationDurations: deriveOperationDurations(seed.gke.operations) }),

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { createJsonLogger } from '../shared/logging';
 import { readFirebaseEmulatorPorts } from './emulators';
-import { defaultFixturePath, loadFixture } from './simulator';
+import { defaultFixturePath, loadFixture, simulatorPortsFromEnv } from './simulator';
 import { localInfoPath, startLocalStack } from './stack';
 
 /**
@@ -25,10 +25,11 @@ const main = async (): Promise<void> => {
     projectId: PROJECT_ID,
     fixture: loadFixture(fixturePath),
     emulatorPorts: readFirebaseEmulatorPorts(join(ROOT, 'firebase.json')),
-    simulatorPorts: {
-      container: envPort('SIM_CONTAINER_PORT', 8490),
-      compute: envPort('SIM_COMPUTE_PORT', 8491),
-    },
+    simulatorPorts: simulatorPortsFromEnv(process.env),
+    // OPSPLANE_PERSIST=1 keeps the simulated platform across restarts (the emulators start empty).
+    ...(process.env.OPSPLANE_PERSIST === '1'
+      ? { simulatorStateFile: join(ROOT, '.opsplane', 'simulator-state.json') }
+      : {}),
     functionPort: envPort('OPSPLANE_FUNCTION_PORT', 8495),
     timeScale: Number(process.env.SIM_TIME_SCALE ?? 0.05),
     functionEnv: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'INFO' },
@@ -43,7 +44,9 @@ opsplane local stack is up (${((Date.now() - began) / 1000).toFixed(1)} s)
   project          ${info.projectId}
   firestore        ${info.firestore}
   pubsub           ${info.pubsub}   topics: ${Object.values(info.topics).join(', ')}
-  simulator        GKE ${info.simulator.container}   Compute ${info.simulator.compute}
+  simulator        ${Object.entries(info.simulator)
+    .map(([service, url]) => `${service} ${url}`)
+    .join('\n                   ')}
   opsCommand       ${info.functions.opsCommand}
   managed platform ${info.platform.projectId} / ${info.platform.location} / ${info.platform.cluster}
   endpoints file   ${localInfoPath(ROOT)}

@@ -1,9 +1,13 @@
+export { DEFAULT_SIMULATOR_PORTS, simulatorPortsFromEnv } from './main';
 export type {
+  FaultSpec,
+  FaultView,
   RequestLog,
   RequestLogEntry,
   RequestLogSnapshot,
   RunningSimulator,
   SimulatorEndpoints,
+  SimulatorFaults,
   SimulatorOptions,
   SimulatorPorts,
   SimulatorState,

@@ -16,10 +16,16 @@ interface RequestLogEntry {
   path: string;
   /** The matched route's name (`nodePools.setSize`); absent when no route matched. */
   route?: string;
-  /** The HTTP status of the answer. */
+  /** The HTTP status of the answer; 0 when none was sent (an injected timeout). */
   status: number;
-  /** The parsed JSON body, when there was one. */
+  /** The parsed JSON body as sent (enum numbers and all), when there was one. */
   body?: unknown;
+  /**
+   * Set when the answer was an injected fault rather than the route's (see fault-injection.ts):
+   * `error` for an injected status, `timeout` for a request held unanswered. Injected failures
+   * count like any request, so a test sees a client's retries.
+   */
+  fault?: 'error' | 'timeout';
 }
 
 /** A copy of the log, as `GET /_sim/requests` returns it. */

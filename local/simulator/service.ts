@@ -82,9 +82,17 @@ interface Route extends RouteSpec {
   readonly name: string;
   /**
    * The method's id in its discovery document (`sql.backupRuns.insert`), when the route is a
-   * Google REST method: requests are checked against that method's contract before `handle` runs.
+   * Google REST method: requests are checked against that method's contract before `handle` runs
+   * (see discovery-contract.ts). Where two API versions share ids, prefix the version
+   * (`v3:cloudresourcemanager.projects.get`) or let the route's path (`/v3/…`) tell.
    */
   readonly discoveryMethod?: string;
+  /**
+   * What the request log records of this route's body, when the body as sent must not be kept
+   * (key material in Secret Manager's `addVersion`). Given the body as parsed; by default it is
+   * recorded unchanged.
+   */
+  redactLogBody?(body: unknown): unknown;
   handle(request: RouteRequest, sim: SimulatorContext): RouteResponse;
 }
 

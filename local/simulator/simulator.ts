@@ -1,6 +1,9 @@
 import { type Logger, silentLogger } from '../../shared/logging';
 import { type Clock, systemClock } from '../../shared/time';
+import { createServiceContract } from './discovery-contract';
+import { createFaultInjector, type FaultInjector, type FaultSpec, type FaultView } from './fault-injection';
 import { defaultFixturePath, loadFixture, parseFixture } from './fixture';
+import { createStatePersistence, loadOrCreateKey } from './persistence';
 import {
   createRequestLog,
   type RequestLog,
@@ -9,10 +12,10 @@ import {
 } from './request-log';
 import { type ServiceListener, type SimulatorControls, startServiceListener } from './server';
 import type { ServiceModule, ServiceName, SimulatorContext } from './service';
-import { createComputeService } from './services/compute';
-import { createContainerService } from './services/container';
 import { deriveOperationDurations } from './services/container-operations';
+import { createDefaultServices } from './services/default-services';
 import { createSimulatorState, resetSimulatorState, type SimulatorState } from './state';
+import { createClockControl } from './virtual-clock';
 
 /**
  * The platform simulator: HTTP servers that speak the Google REST APIs opsplane calls, seeded from a
@@ -48,10 +51,50 @@ interface SimulatorOptions {
    * be developed and tested before it is listed in {@link startSimulator}'s defaults.
    */
   extraServices?: ServiceModule[];
+  /**
+   * A JSON file the state is kept in. If it exists at start, the shared state (GKE, Compute) and
+   * every state-owning service are restored from it (and a virtual clock behind its save time moves
+   * forward to it); it is rewritten, atomically, after every request that changed the state
+   * (a non-GET answered 2xx), after a reset or a clock move, and on close. `reset()` still goes
+   * back to the fixture. The file holds every payload of the simulated platform, Secret Manager
+   * secrets included: fake data, but keep it under the git-ignored `.opsplane/` directory
+   * (e.g. `.opsplane/simulator-state.json`). Written with mode 0600.
+   */
+  stateFile?: string;
+  /**
+   * 32 bytes that seal Secret Manager payloads in the state file. Default with a `stateFile`: read
+   * from (or created in) `<stateFile>.key`, mode 0600, so a restarted simulator can unseal them.
+   */
+  secretPayloadKey?: Uint8Array;
+  /**
+   * Where the discovery documents requests are checked against live.
+   * @default `../shared/reference/discovery` from the repository root
+   */
+  discoveryDirectory?: string;
+  /**
+   * How long an injected `'timeout'` holds a request before dropping the connection, when the
+   * fault does not say; real milliseconds, whatever the clock.
+   * @default 30000
+   */
+  faultTimeoutMs?: number;
 }
 
 /** Base URL per service, e.g. `{ container: 'http://127.0.0.1:8490', compute: 'http://127.0.0.1:8491' }`. */
 type SimulatorEndpoints = { container: string; compute: string } & Partial<Record<ServiceName, string>>;
+
+/** Fault injection in-process; the same as `POST`/`GET`/`DELETE /_sim/faults`. */
+interface SimulatorFaults {
+  /**
+   * Adds a fault on a route name (`nodePools.get`); see {@link FaultSpec}.
+   *
+   * @throws SimulatorApiError INVALID_ARGUMENT if the spec is malformed or the route unknown.
+   */
+  inject(spec: FaultSpec): FaultView;
+  /** The active faults. */
+  list(): FaultView[];
+  /** Removes every fault, or only those of `route`. */
+  clear(route?: string): void;
+}
 
 /** A started simulator. */
 interface RunningSimulator {
@@ -71,9 +114,16 @@ interface RunningSimulator {
    * @throws Error if `scale` is negative or not finite.
    */
   setTimeScale(scale: number): void;
-  /** Back to the fixture, as `POST /_sim/reset`. The request log is kept; clear it separately. */
+  /**
+   * Back to the fixture, as `POST /_sim/reset`. The request log and the faults are kept; clear
+   * them separately.
+   */
   reset(): void;
-  /** Stops every listener; safe to call twice. */
+  /** Injected faults; see fault-injection.ts. */
+  readonly faults: SimulatorFaults;
+  /** The clock the simulator runs on; with a `ManualClock`, `/_sim/clock` moves it too. */
+  readonly clock: Clock;
+  /** Stops every listener, then writes the state file if there is one; safe to call twice. */
   close(): Promise<void>;
 }
 
@@ -120,33 +170,67 @@ const startSimulator = async (options: SimulatorOptions): Promise<RunningSimulat
   let timeScale = checkedTimeScale(options.timeScale ?? 1);
   const seed = parseFixture(options.fixture);
   const state = createSimulatorState(seed);
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const extra = options.extraServices ?? [];
+  const secretPayloadKey =
+    options.secretPayloadKey ??
+    (options.stateFile === undefined ? undefined : loadOrCreateKey(`${options.stateFile}.key`));
+  // A caller's own instance of a service replaces the default one of the same name.
+  const services: ServiceModule[] = [
+    ...createDefaultServices({
+      fixture: options.fixture,
+      gkeOperationDurations: deriveOperationDurations(seed.gke.operations),
+      ...(secretPayloadKey ? { secretPayloadKey } : {}),
+    }).filter((service) => !extra.some((own) => own.name === service.name)),
+    ...extra,
+  ];
+  assertDistinctRouteNames(services);
+  const faults: FaultInjector = createFaultInjector({
+    routeNames: new Set(services.flatMap((service) => service.routes.map((route) => route.name))),
+    ...(options.faultTimeoutMs === undefined ? {} : { defaultTimeoutMs: options.faultTimeoutMs }),
+  });
   const context: SimulatorContext = {
     state,
-    clock: options.clock ?? systemClock,
+    clock,
     // A getter, so handlers see a time scale changed with setTimeScale() after start.
     get timeScale() {
       return timeScale;
     },
-    logger: options.logger ?? silentLogger,
-    // No faults until the fault-injection mechanism is wired in.
-    faults: { operationError: () => undefined },
+    logger,
+    faults: { operationError: (routeName) => faults.operationError(routeName) },
   };
-  const services: ServiceModule[] = [
-    createContainerService({ operationDurations: deriveOperationDurations(seed.gke.operations) }),
-    createComputeService(),
-    ...(options.extraServices ?? []),
-  ];
-  assertDistinctRouteNames(services);
+  // Compiled before any listener starts, so a route naming a wrong discovery method fails the start.
+  const contracts = services.map((service) =>
+    createServiceContract({
+      service: service.name,
+      routes: service.routes,
+      logger: logger.child({ service: service.name }),
+      ...(options.discoveryDirectory === undefined ? {} : { directory: options.discoveryDirectory }),
+    }),
+  );
 
   const settle = (): void => {
     for (const service of services) service.settle?.(context);
   };
+  const persistence =
+    options.stateFile === undefined
+      ? undefined
+      : createStatePersistence({ file: options.stateFile, state, services, clock, settle });
+  if (persistence?.restore()) {
+    logger.info('simulator state restored', { stateFile: persistence.file });
+  }
+  const save = (): void => persistence?.save();
+
   const requestLog = createRequestLog();
+  const clockControl = createClockControl(clock);
+  const reset = (): void => {
+    resetSimulatorState(state, seed);
+    for (const service of services) service.reset?.();
+    save();
+  };
   const controls: SimulatorControls = {
-    reset: () => {
-      resetSimulatorState(state, seed);
-      for (const service of services) service.reset?.();
-    },
+    reset,
     dumpState: () => {
       settle();
       const owned = services
@@ -155,17 +239,29 @@ const startSimulator = async (options: SimulatorOptions): Promise<RunningSimulat
       return { ...state, ...Object.fromEntries(owned) };
     },
     requestLog,
+    faults,
+    clock: {
+      read: clockControl.read,
+      move: (move) => {
+        const reading = clockControl.move(move);
+        // Moving time may finish operations: their effects belong in the file too.
+        save();
+        return reading;
+      },
+    },
+    afterMutation: save,
   };
 
   const listeners: ServiceListener[] = [];
   const endpoints: Partial<SimulatorEndpoints> = {};
   try {
-    for (const service of services) {
+    for (const [index, service] of services.entries()) {
       const listener = await startServiceListener({
         service,
         context,
         settle,
         controls,
+        contract: contracts[index],
         host: options.host ?? '127.0.0.1',
         port: options.ports?.[service.name] ?? 0,
       });
@@ -191,20 +287,29 @@ const startSimulator = async (options: SimulatorOptions): Promise<RunningSimulat
     setTimeScale: (scale) => {
       timeScale = checkedTimeScale(scale);
     },
-    reset: controls.reset,
+    reset,
+    faults: {
+      inject: (spec) => faults.inject(spec),
+      list: () => faults.list(),
+      clear: (route) => faults.clear(route),
+    },
+    clock,
     close: () => {
-      closing ??= Promise.all(listeners.map((listener) => listener.close())).then(() => undefined);
+      closing ??= Promise.all(listeners.map((listener) => listener.close())).then(save);
       return closing;
     },
   };
 };
 
 export type {
+  FaultSpec,
+  FaultView,
   RequestLog,
   RequestLogEntry,
   RequestLogSnapshot,
   RunningSimulator,
   SimulatorEndpoints,
+  SimulatorFaults,
   SimulatorOptions,
   SimulatorPorts,
   SimulatorState,

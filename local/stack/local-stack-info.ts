@@ -14,7 +14,8 @@ const LocalStackInfoSchema = z.object({
   projectId: z.string(),
   firestore: z.string(),
   pubsub: z.string(),
-  simulator: z.object({ container: z.string(), compute: z.string() }),
+  /** Endpoint per simulated Google service (container, compute, sqladmin, …). */
+  simulator: z.object({ container: z.string(), compute: z.string() }).catchall(z.string()),
   functions: z.record(z.string(), z.string()),
   topics: z.object({ commands: z.string(), results: z.string(), deadLetter: z.string() }),
   platform: z.object({ projectId: z.string(), location: z.string(), cluster: z.string() }),

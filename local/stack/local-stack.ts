@@ -10,7 +10,7 @@ import { desiredStateFromFixture } from '../../shared/desired-state';
 import { type Logger, silentLogger } from '../../shared/logging';
 import { createFirestore, createPubsub, createStores } from '../../shared/runtime';
 import { startEmulators } from '../emulators';
-import { type RunningSimulator, startSimulator } from '../simulator';
+import { type RunningSimulator, type SimulatorPorts, startSimulator } from '../simulator';
 import { LOCAL_TOPICS, type LocalStackInfo } from './local-stack-info';
 
 /**
@@ -25,7 +25,9 @@ interface LocalStackOptions {
   /** Reuse running emulators (`host:port`); otherwise they are started on `emulatorPorts`. */
   emulators?: { firestoreHost: string; pubsubHost: string };
   emulatorPorts?: { firestore: { host: string; port: number }; pubsub: { host: string; port: number } };
-  simulatorPorts?: { container?: number; compute?: number };
+  simulatorPorts?: SimulatorPorts;
+  /** Keep the simulated platform in this file across restarts. */
+  simulatorStateFile?: string;
   /** Port of the opsCommand function; 0 = any free port. */
   functionPort?: number;
   /** Simulated GKE durations × this factor. */
@@ -112,6 +114,7 @@ const startLocalStack = async (options: LocalStackOptions): Promise<RunningLocal
       fixture: options.fixture,
       timeScale: options.timeScale,
       ...(options.simulatorPorts ? { ports: options.simulatorPorts } : {}),
+      ...(options.simulatorStateFile ? { stateFile: options.simulatorStateFile } : {}),
       logger,
     });
     stops.push(() => simulator.close());
@@ -142,14 +145,24 @@ const startLocalStack = async (options: LocalStackOptions): Promise<RunningLocal
     stops.push(
       () =>
         new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
+          // Let deliveries in flight finish (they write to Firestore, closed after this), then
+          // cut whatever is still open after a grace period.
+          const force = setTimeout(() => server.closeAllConnections(), 5000);
+          server.close(() => {
+            clearTimeout(force);
+            resolve();
+          });
+          server.closeIdleConnections();
         }),
     );
     const functionUrl = `http://127.0.0.1:${functionPort}`;
 
     const pubsub = createPubsub(config);
     stops.push(() => pubsub.close());
+    // Stopping begins by deleting the push subscription, so no new delivery starts mid-shutdown.
+    stops.push(async () => {
+      await pubsub.subscription(`${LOCAL_TOPICS.commands}-push`).delete();
+    });
     await wirePubsub(pubsub, options.projectId, functionUrl);
 
     const platform = desiredStateFromFixture(options.fixture);

@@ -105,6 +105,8 @@ interface GkeOperationRecord {
   dueAt: string;
   /** Applied exactly once, when the operation turns DONE, then removed. */
   effect?: GkeOperationEffect;
+  /** An injected failure: the operation ends DONE with this error and without its effect. */
+  failure?: GkeOperationError;
 }
 
 /** Everything the container service owns. */

@@ -4,6 +4,7 @@ import type { SimulatorState } from '../state';
 import type {
   GkeOperation,
   GkeOperationEffect,
+  GkeOperationError,
   GkeOperationRecord,
   NodePoolAutoscaling,
   OperationType,
@@ -76,6 +77,8 @@ interface StartOperationInput {
   /** The resource the operation targets, relative to the cluster (`nodePools/gpu-a100-pool`), if any. */
   targetPath?: string;
   effect?: GkeOperationEffect;
+  /** Makes the operation end DONE with this error and no effect (fault injection). */
+  failure?: GkeOperationError;
   /** 8 hex characters for the name; random unless given (tests). */
   suffixHex?: string;
 }
@@ -105,7 +108,7 @@ const startOperation = (input: StartOperationInput): GkeOperation => {
     operation,
     cluster: cluster.name,
     dueAt: new Date(dueMs).toISOString(),
-    ...(input.effect ? { effect: input.effect } : {}),
+    ...(input.failure ? { failure: input.failure } : input.effect ? { effect: input.effect } : {}),
   };
   state.gke.operations.push(record);
   return structuredClone(operation);
@@ -172,6 +175,11 @@ const settleOperations = (state: SimulatorState, now: Date, logger: Logger): voi
     if (record.operation.status === 'DONE' || Date.parse(record.dueAt) > nowMs) continue;
     record.operation.status = 'DONE';
     record.operation.endTime = record.dueAt;
+    if (record.failure) {
+      record.operation.error = record.failure;
+      record.operation.statusMessage = record.failure.message;
+      delete record.failure;
+    }
     applyEffect(state, record, logger);
     delete record.effect;
   }

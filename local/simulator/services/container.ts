@@ -175,6 +175,22 @@ const readAutoscaling = (value: unknown): NodePoolAutoscaling => {
   return autoscaling;
 };
 
+/** The route names whose operations fault injection can fail, by the operation type they start. */
+const ROUTE_OF_OPERATION: Partial<Record<StartOperationInput['operationType'], string>> = {
+  SET_NODE_POOL_SIZE: 'nodePools.setSize',
+  UPDATE_CLUSTER: 'nodePools.setAutoscaling',
+};
+
+/** An operation error injected for the route that starts this operation type, if any. */
+const injectedError = (
+  sim: SimulatorContext,
+  operationType: StartOperationInput['operationType'],
+): { failure?: { code: number; message: string } } => {
+  const route = ROUTE_OF_OPERATION[operationType];
+  const failure = route ? sim.faults.operationError(route) : undefined;
+  return failure ? { failure: { code: failure.code, message: failure.message } } : {};
+};
+
 const createContainerService = (options: ContainerServiceOptions): ServiceModule => {
   /** Every node-pool mutation: refused while the cluster is busy, else a new RUNNING operation. */
   const startNodePoolOperation = (
@@ -195,6 +211,7 @@ const createContainerService = (options: ContainerServiceOptions): ServiceModule
         cluster,
         targetPath: `nodePools/${pool.name}`,
         effect,
+        ...injectedError(sim, operationType),
       }),
     );
   };
@@ -227,26 +244,54 @@ const createContainerService = (options: ContainerServiceOptions): ServiceModule
 
   const routes: Route[] = [];
   // The same handlers serve both URL forms; legacy zone paths name the location `{location}` too.
-  for (const base of [
-    '/v1/projects/{project}/locations/{location}',
-    '/v1/projects/{project}/zones/{location}',
-  ]) {
+  // Each form is its own method in the discovery document (`…locations.clusters.get` and
+  // `…zones.clusters.get`), which requests are checked against.
+  for (const [base, resource] of [
+    ['/v1/projects/{project}/locations/{location}', 'container.projects.locations'],
+    ['/v1/projects/{project}/zones/{location}', 'container.projects.zones'],
+  ] as const) {
     const pool = `${base}/clusters/{cluster}/nodePools/{nodePool}`;
     routes.push(
-      { method: 'GET', template: `${base}/clusters`, name: 'clusters.list', handle: listClusters },
-      { method: 'GET', template: `${base}/clusters/{cluster}`, name: 'clusters.get', handle: getCluster },
+      {
+        method: 'GET',
+        template: `${base}/clusters`,
+        name: 'clusters.list',
+        discoveryMethod: `${resource}.clusters.list`,
+        handle: listClusters,
+      },
+      {
+        method: 'GET',
+        template: `${base}/clusters/{cluster}`,
+        name: 'clusters.get',
+        discoveryMethod: `${resource}.clusters.get`,
+        handle: getCluster,
+      },
       {
         method: 'GET',
         template: `${base}/clusters/{cluster}/nodePools`,
         name: 'nodePools.list',
+        discoveryMethod: `${resource}.clusters.nodePools.list`,
         handle: listNodePools,
       },
-      { method: 'GET', template: pool, name: 'nodePools.get', handle: getNodePool },
-      { method: 'GET', template: `${base}/operations`, name: 'operations.list', handle: listOperations },
+      {
+        method: 'GET',
+        template: pool,
+        name: 'nodePools.get',
+        discoveryMethod: `${resource}.clusters.nodePools.get`,
+        handle: getNodePool,
+      },
+      {
+        method: 'GET',
+        template: `${base}/operations`,
+        name: 'operations.list',
+        discoveryMethod: `${resource}.operations.list`,
+        handle: listOperations,
+      },
       {
         method: 'GET',
         template: `${base}/operations/{operation}`,
         name: 'operations.get',
+        discoveryMethod: `${resource}.operations.get`,
         handle: getOperation,
       },
     );
@@ -256,12 +301,14 @@ const createContainerService = (options: ContainerServiceOptions): ServiceModule
       method: 'POST',
       template: '/v1/projects/{project}/locations/{location}/clusters/{cluster}/nodePools/{nodePool}:setSize',
       name: 'nodePools.setSize',
+      discoveryMethod: 'container.projects.locations.clusters.nodePools.setSize',
       handle: setNodePoolSize,
     },
     {
       method: 'POST',
       template: '/v1/projects/{project}/zones/{location}/clusters/{cluster}/nodePools/{nodePool}/setSize',
       name: 'nodePools.setSize',
+      discoveryMethod: 'container.projects.zones.clusters.nodePools.setSize',
       handle: setNodePoolSize,
     },
     {
@@ -269,12 +316,14 @@ const createContainerService = (options: ContainerServiceOptions): ServiceModule
       template:
         '/v1/projects/{project}/locations/{location}/clusters/{cluster}/nodePools/{nodePool}:setAutoscaling',
       name: 'nodePools.setAutoscaling',
+      discoveryMethod: 'container.projects.locations.clusters.nodePools.setAutoscaling',
       handle: setNodePoolAutoscaling,
     },
     {
       method: 'POST',
       template: '/v1/projects/{project}/zones/{location}/clusters/{cluster}/nodePools/{nodePool}/autoscaling',
       name: 'nodePools.setAutoscaling',
+      discoveryMethod: 'container.projects.zones.clusters.nodePools.autoscaling',
       handle: setNodePoolAutoscaling,
     },
   );

@@ -33,6 +33,7 @@ describe('simulator HTTP surface', () => {
   });
 
   beforeEach(() => {
+    clock.set('2026-03-02T19:00:00Z');
     simulator.reset();
     simulator.requestLog.clear();
   });
@@ -150,11 +151,68 @@ describe('simulator HTTP surface', () => {
     expect(after.body).toEqual({ entries: [], counts: {} });
   });
 
+  it('reports the virtual clock on GET /_sim/clock', async () => {
+    // Act
+    const response = await call('compute', 'GET', '/_sim/clock');
+
+    // Assess
+    expect(response).toEqual({ status: 200, body: { now: '2026-03-02T19:00:00.000Z', virtual: true } });
+  });
+
+  it('moves the virtual clock on POST /_sim/clock, finishing due operations', async () => {
+    // Prepare
+    await call('container', 'POST', `${POOL_PATH}:setSize`, '{"nodeCount":3}');
+
+    // Act
+    const advanced = await call('container', 'POST', '/_sim/clock', '{"advanceMs":222000}');
+    const sizes = simulator.state.compute.instanceGroupManagers.map((igm) => igm.targetSize);
+    const rewound = await call('container', 'POST', '/_sim/clock', '{"to":"2026-03-02T19:00:00Z"}');
+
+    // Assess
+    expect(advanced).toEqual({ status: 200, body: { now: '2026-03-02T19:03:42.000Z', virtual: true } });
+    expect(sizes).toEqual([2, 1, 3, 3]);
+    expect(rewound.body).toEqual({ now: '2026-03-02T19:00:00.000Z', virtual: true });
+    expect(clock.now().toISOString()).toBe('2026-03-02T19:00:00.000Z');
+  });
+
+  it.each([
+    ['{"advanceMs":-1}', 'advanceMs must be a number >= 0'],
+    ['{"to":"soon"}', 'to must be an ISO time'],
+    ['{"advanceMs":1,"to":"2026-03-02T19:00:00Z"}', 'exactly one of advanceMs and to'],
+  ])('refuses the clock move %s with INVALID_ARGUMENT', async (body, message) => {
+    // Act
+    const response = await call('container', 'POST', '/_sim/clock', body);
+
+    // Assess
+    expect(response.status).toBe(400);
+    expect((response.body as ErrorBody).error.message).toContain(message);
+  });
+
   it('answers 404 for an unknown control endpoint', async () => {
     // Act
     const response = await call('container', 'GET', '/_sim/nothing');
 
     // Assess
     expect(response.status).toBe(404);
+  });
+});
+
+describe('simulator HTTP surface on the system clock', () => {
+  it('refuses to move the clock with FAILED_PRECONDITION', async () => {
+    // Prepare
+    const simulator = await startFixtureSimulator();
+
+    // Act
+    const read = await fetch(`${simulator.endpoints.container}/_sim/clock`);
+    const moved = await fetch(`${simulator.endpoints.container}/_sim/clock`, {
+      method: 'POST',
+      body: '{"advanceMs":1000}',
+    });
+    await simulator.close();
+
+    // Assess
+    expect(((await read.json()) as { virtual: boolean }).virtual).toBe(false);
+    expect(moved.status).toBe(400);
+    expect(((await moved.json()) as ErrorBody).error.status).toBe('FAILED_PRECONDITION');
   });
 });

@@ -43,6 +43,24 @@ describe('request-log', () => {
     expect(log.count('GET nodePools.get')).toBe(3);
   });
 
+  it('counts injected failures under their route, marked as faults', () => {
+    // Prepare
+    const log = createRequestLog();
+
+    // Act
+    log.record(entry({ status: 503, fault: 'error' }));
+    log.record(entry({ status: 0, fault: 'timeout' }));
+    log.record(entry());
+
+    // Assess
+    expect(log.count('GET nodePools.get')).toBe(3);
+    expect(log.entries().map((item) => [item.status, item.fault])).toEqual([
+      [503, 'error'],
+      [0, 'timeout'],
+      [200, undefined],
+    ]);
+  });
+
   it('hands out copies that cannot change the log', () => {
     // Prepare
     const log = createRequestLog();

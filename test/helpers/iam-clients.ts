@@ -1,0 +1,103 @@
+import {
+  cloudresourcemanager,
+  type cloudresourcemanager_v1,
+  type cloudresourcemanager_v3,
+  auth as crmAuth,
+} from '@googleapis/cloudresourcemanager';
+import { iam, type iam_v1, auth as iamAuth } from '@googleapis/iam';
+// No @googleapis/iap package exists: googleapis' per-API build is imported alone, which loads IAP's
+// client without the other few hundred APIs.
+import { iap, type iap_v1, auth as iapAuth } from 'googleapis/build/src/apis/iap';
+import type { ServiceModule } from '../../local/simulator/service';
+import { createIamService, type IamService } from '../../local/simulator/services/iam';
+import { createIapService } from '../../local/simulator/services/iap';
+import { createResourceManagerService } from '../../local/simulator/services/resource-manager';
+import {
+  defaultFixturePath,
+  loadFixture,
+  type RunningSimulator,
+  type SimulatorOptions,
+  startSimulator,
+} from '../../local/simulator/simulator';
+
+/**
+ * The discovery clients of IAM, Resource Manager (v1 and v3) and IAP pointed at the simulator, and a
+ * simulator that serves those three services from the shared fixture. Each client gets its own
+ * package's OAuth2 class (`auth.OAuth2`) holding a fake, unexpired token, so it never refreshes or
+ * looks for credentials: the packages bundle different google-auth-library majors whose clients do
+ * not satisfy each other's types.
+ */
+
+/** Node's built-in fetch, for the reason given in `simulator.ts`'s helper: jest blocks node-fetch's ESM. */
+const clientFetch: typeof fetch = (input, init) => globalThis.fetch(input, init);
+
+const FAKE_CREDENTIALS = { access_token: 'fake-simulator-token' } as const;
+const ONE_HOUR_MS = 3_600_000;
+
+/** Discovery clients append `v1/…` to `rootUrl`, which must therefore end with one slash. */
+const rootUrlOf = (endpoint: string): string => `${endpoint.replace(/\/+$/, '')}/`;
+
+/** An IAM v1 client for `simulator.endpoints.iam`. */
+const iamClientFor = (endpoint: string): iam_v1.Iam => {
+  const auth = new iamAuth.OAuth2({ transporterOptions: { fetchImplementation: clientFetch } });
+  auth.setCredentials({ ...FAKE_CREDENTIALS, expiry_date: Date.now() + ONE_HOUR_MS });
+  return iam({ version: 'v1', auth, rootUrl: rootUrlOf(endpoint) });
+};
+
+const resourceManagerAuth = () => {
+  const auth = new crmAuth.OAuth2({ transporterOptions: { fetchImplementation: clientFetch } });
+  auth.setCredentials({ ...FAKE_CREDENTIALS, expiry_date: Date.now() + ONE_HOUR_MS });
+  return auth;
+};
+
+/** A Resource Manager v1 client for `simulator.endpoints.cloudresourcemanager`. */
+const resourceManagerV1ClientFor = (endpoint: string): cloudresourcemanager_v1.Cloudresourcemanager =>
+  cloudresourcemanager({ version: 'v1', auth: resourceManagerAuth(), rootUrl: rootUrlOf(endpoint) });
+
+/** A Resource Manager v3 client for `simulator.endpoints.cloudresourcemanager`. */
+const resourceManagerV3ClientFor = (endpoint: string): cloudresourcemanager_v3.Cloudresourcemanager =>
+  cloudresourcemanager({ version: 'v3', auth: resourceManagerAuth(), rootUrl: rootUrlOf(endpoint) });
+
+/** An IAP v1 client for `simulator.endpoints.iap`. */
+const iapClientFor = (endpoint: string): iap_v1.Iap => {
+  const auth = new iapAuth.OAuth2({ transporterOptions: { fetchImplementation: clientFetch } });
+  auth.setCredentials({ ...FAKE_CREDENTIALS, expiry_date: Date.now() + ONE_HOUR_MS });
+  return iap({ version: 'v1', auth, rootUrl: rootUrlOf(endpoint) });
+};
+
+/** A simulator serving IAM, Resource Manager and IAP, with handles on those services. */
+interface IdentitySimulator {
+  simulator: RunningSimulator;
+  iam: IamService;
+  resourceManager: ServiceModule;
+  iap: ServiceModule;
+}
+
+/**
+ * Starts a simulator on free ports, seeded from the shared acme-ml-prod fixture, with the three
+ * identity services added as `extraServices` (they are not among the simulator's defaults yet).
+ */
+const startIdentitySimulator = async (
+  options: Omit<SimulatorOptions, 'fixture' | 'extraServices'> = {},
+): Promise<IdentitySimulator> => {
+  const fixture = loadFixture(defaultFixturePath());
+  const iamService = createIamService({ fixture });
+  const resourceManager = createResourceManagerService({ fixture });
+  const iapService = createIapService({ fixture });
+  const simulator = await startSimulator({
+    timeScale: 0,
+    ...options,
+    fixture,
+    extraServices: [iamService.service, resourceManager, iapService],
+  });
+  return { simulator, iam: iamService, resourceManager, iap: iapService };
+};
+
+export type { IdentitySimulator };
+export {
+  iamClientFor,
+  iapClientFor,
+  resourceManagerV1ClientFor,
+  resourceManagerV3ClientFor,
+  startIdentitySimulator,
+};

@@ -1,0 +1,48 @@
+import { auth as sqlAdminAuth, sqladmin, type sqladmin_v1 } from '@googleapis/sqladmin';
+import { createSqlAdminService } from '../../local/simulator/services/sqladmin';
+import {
+  defaultFixturePath,
+  loadFixture,
+  type RunningSimulator,
+  type SimulatorOptions,
+  startSimulator,
+} from '../../local/simulator/simulator';
+
+/**
+ * The Cloud SQL Admin discovery client (@googleapis/sqladmin v1) pointed at the simulator, as
+ * api-contracts §6 found to work, and a simulator that serves it. Kept apart from `simulator.ts`
+ * until the sqladmin service is listed among the simulator's built-in services.
+ */
+
+/**
+ * Node's built-in fetch for the client: gaxios would otherwise load node-fetch with a dynamic
+ * `import()`, which jest's CommonJS sandbox refuses (see `clientFetch` in `simulator.ts`).
+ */
+const clientFetch: typeof fetch = (input, init) => globalThis.fetch(input, init);
+
+/**
+ * A Cloud SQL Admin client for the simulator's sqladmin endpoint. Its method paths are
+ * `v1/projects/…` relative to `rootUrl`, the bare endpoint plus `/`. The OAuth2 client is the
+ * package's own (`auth.OAuth2`) holding a fake, unexpired token, so it never refreshes nor looks for
+ * ADC; the root google-auth-library's client is not the one this package was built against.
+ *
+ * @param endpoint - e.g. `simulator.endpoints.sqladmin` (`http://127.0.0.1:PORT`).
+ */
+const sqlAdminClientFor = (endpoint: string): sqladmin_v1.Sqladmin => {
+  const auth = new sqlAdminAuth.OAuth2({ transporterOptions: { fetchImplementation: clientFetch } });
+  auth.setCredentials({ access_token: 'fake-simulator-token', expiry_date: Date.now() + 3_600_000 });
+  return sqladmin({ version: 'v1', auth, rootUrl: `${endpoint.replace(/\/+$/, '')}/` });
+};
+
+/**
+ * Starts a simulator seeded from the shared acme-ml-prod fixture, on free ports, with the sqladmin
+ * service added (`endpoints.sqladmin`).
+ */
+const startSqlAdminSimulator = (
+  options: Omit<SimulatorOptions, 'fixture' | 'extraServices'> = {},
+): Promise<RunningSimulator> => {
+  const fixture = loadFixture(defaultFixturePath());
+  return startSimulator({ fixture, ...options, extraServices: [createSqlAdminService({ fixture })] });
+};
+
+export { sqlAdminClientFor, startSqlAdminSimulator };

@@ -13,6 +13,7 @@ import {
 import { type ServiceListener, type SimulatorControls, startServiceListener } from './server';
 import type { ServiceModule, ServiceName, SimulatorContext } from './service';
 import { deriveOperationDurations } from './services/container-operations';
+import { withClusterCaCertificates } from './services/cluster-ca';
 import { createDefaultServices } from './services/default-services';
 import { createSimulatorState, resetSimulatorState, type SimulatorState } from './state';
 import { createClockControl } from './virtual-clock';
@@ -169,6 +170,7 @@ const assertDistinctRouteNames = (services: readonly ServiceModule[]): void => {
 const startSimulator = async (options: SimulatorOptions): Promise<RunningSimulator> => {
   let timeScale = checkedTimeScale(options.timeScale ?? 1);
   const seed = parseFixture(options.fixture);
+  withClusterCaCertificates(seed.gke.clusters, (options.clock ?? systemClock).now());
   const state = createSimulatorState(seed);
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;

@@ -168,4 +168,4 @@ const publicKeyDer = (publicKeyPem: string): Buffer =>
   Buffer.from(publicKeyPem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
 
 export type { GeneratedKey, GenerateKeyInput, KeyAlgorithm, KeyOwner, PublicKeyMaterial };
-export { credentialsFileData, generateServiceAccountKey, publicKeyDer };
+export { credentialsFileData, generateServiceAccountKey, publicKeyDer, selfSignedCertificate };

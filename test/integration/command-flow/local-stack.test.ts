@@ -222,6 +222,31 @@ describe('the command path on the local stack', () => {
     });
   });
 
+  it('converges with 20% of GKE reads and resizes failing with 503', async () => {
+    // Prepare: seeded, so the same requests fail on every run.
+    stack.simulator.faults.inject({ route: 'nodePools.get', rate: 0.2, status: 503, seed: 11 });
+    stack.simulator.faults.inject({ route: 'nodePools.setSize', rate: 0.2, status: 503, seed: 5 });
+    const keys = [1, 2, 3, 4].map((n) => `flaky-${n}-${randomUUID()}`);
+    try {
+      // Act: several resizes one after another, so a good number of requests meet the faults.
+      const records: OperationRecord[] = [];
+      for (const [index, key] of keys.entries()) {
+        await publish(makeCommand({ idempotencyKey: key, args: { nodes: (index % 3) + 1 } }));
+        records.push(await finished(key, 90_000));
+      }
+      // Assess
+      expect(records.map((r) => r.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+      const injected = stack.simulator.requestLog.entries().filter((e: RequestLogEntry) => e.status === 503);
+      expect(injected.length).toBeGreaterThan(0);
+      const sizes = stack.simulator.state.compute.instanceGroupManagers
+        .filter((igm) => igm.name.includes('gpu-a100-pool'))
+        .map((igm) => igm.targetSize);
+      expect(sizes).toEqual([1, 1]); // the last command asked for (3 % 3) + 1 = 1 per zone
+    } finally {
+      stack.simulator.faults.clear();
+    }
+  });
+
   it('retries a GKE conflict and succeeds once the other operation is done', async () => {
     await withTimeScale(0.01, async () => {
       // Prepare: another operation (not opsplane's) is running on the cluster.

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +45,24 @@ describe('startSimulator with the default services', () => {
       ].sort(),
     );
     expect(new Set(Object.values(sim.endpoints)).size).toBe(services.length);
+  });
+
+  it("answers clusters.get with the cluster's CA certificate, kept across a reset", async () => {
+    // Prepare
+    const sim = await start();
+    const gke = gkeClientFor(sim.endpoints.container);
+    const name = 'projects/acme-ml-prod/locations/us-central1/clusters/acme-ml-gke';
+    // Act
+    const [cluster] = await gke.getCluster({ name });
+    sim.reset();
+    const [afterReset] = await gke.getCluster({ name });
+    // Assess
+    const pem = Buffer.from(cluster.masterAuth?.clusterCaCertificate ?? '', 'base64').toString();
+    const certificate = new X509Certificate(pem);
+    expect(certificate.subject).toContain('acme-ml-gke-ca');
+    expect(certificate.checkIssued(certificate)).toBe(true);
+    expect(cluster.endpoint).toBe('198.51.100.17');
+    expect(afterReset.masterAuth?.clusterCaCertificate).toBe(cluster.masterAuth?.clusterCaCertificate);
   });
 
   it('keeps secret payloads out of the request log and the state dump', async () => {

@@ -12,8 +12,8 @@ import {
 } from './request-log';
 import { type ServiceListener, type SimulatorControls, startServiceListener } from './server';
 import type { ServiceModule, ServiceName, SimulatorContext } from './service';
-import { deriveOperationDurations } from './services/container-operations';
 import { withClusterCaCertificates } from './services/cluster-ca';
+import { deriveOperationDurations } from './services/container-operations';
 import { createDefaultServices } from './services/default-services';
 import { createSimulatorState, resetSimulatorState, type SimulatorState } from './state';
 import { createClockControl } from './virtual-clock';

@@ -20,6 +20,8 @@ import {
   startSimulator,
 } from '../../local/simulator/simulator';
 
+import { fakeDiscoveryAuth, rootUrlOf } from './simulator';
+
 /**
  * The discovery clients of IAM, Resource Manager (v1 and v3) and IAP pointed at the simulator, and a
  * simulator that serves those three services from the shared fixture. Each client gets its own
@@ -28,27 +30,11 @@ import {
  * not satisfy each other's types.
  */
 
-/** Node's built-in fetch, for the reason given in `simulator.ts`'s helper: jest blocks node-fetch's ESM. */
-const clientFetch: typeof fetch = (input, init) => globalThis.fetch(input, init);
-
-const FAKE_CREDENTIALS = { access_token: 'fake-simulator-token' } as const;
-const ONE_HOUR_MS = 3_600_000;
-
-/** Discovery clients append `v1/…` to `rootUrl`, which must therefore end with one slash. */
-const rootUrlOf = (endpoint: string): string => `${endpoint.replace(/\/+$/, '')}/`;
-
 /** An IAM v1 client for `simulator.endpoints.iam`. */
-const iamClientFor = (endpoint: string): iam_v1.Iam => {
-  const auth = new iamAuth.OAuth2({ transporterOptions: { fetchImplementation: clientFetch } });
-  auth.setCredentials({ ...FAKE_CREDENTIALS, expiry_date: Date.now() + ONE_HOUR_MS });
-  return iam({ version: 'v1', auth, rootUrl: rootUrlOf(endpoint) });
-};
+const iamClientFor = (endpoint: string): iam_v1.Iam =>
+  iam({ version: 'v1', auth: fakeDiscoveryAuth(iamAuth.OAuth2), rootUrl: rootUrlOf(endpoint) });
 
-const resourceManagerAuth = () => {
-  const auth = new crmAuth.OAuth2({ transporterOptions: { fetchImplementation: clientFetch } });
-  auth.setCredentials({ ...FAKE_CREDENTIALS, expiry_date: Date.now() + ONE_HOUR_MS });
-  return auth;
-};
+const resourceManagerAuth = () => fakeDiscoveryAuth(crmAuth.OAuth2);
 
 /** A Resource Manager v1 client for `simulator.endpoints.cloudresourcemanager`. */
 const resourceManagerV1ClientFor = (endpoint: string): cloudresourcemanager_v1.Cloudresourcemanager =>
@@ -59,11 +45,8 @@ const resourceManagerV3ClientFor = (endpoint: string): cloudresourcemanager_v3.C
   cloudresourcemanager({ version: 'v3', auth: resourceManagerAuth(), rootUrl: rootUrlOf(endpoint) });
 
 /** An IAP v1 client for `simulator.endpoints.iap`. */
-const iapClientFor = (endpoint: string): iap_v1.Iap => {
-  const auth = new iapAuth.OAuth2({ transporterOptions: { fetchImplementation: clientFetch } });
-  auth.setCredentials({ ...FAKE_CREDENTIALS, expiry_date: Date.now() + ONE_HOUR_MS });
-  return iap({ version: 'v1', auth, rootUrl: rootUrlOf(endpoint) });
-};
+const iapClientFor = (endpoint: string): iap_v1.Iap =>
+  iap({ version: 'v1', auth: fakeDiscoveryAuth(iapAuth.OAuth2), rootUrl: rootUrlOf(endpoint) });
 
 /** A simulator serving IAM, Resource Manager and IAP, with handles on those services. */
 interface IdentitySimulator {

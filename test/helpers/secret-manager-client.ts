@@ -1,5 +1,4 @@
 import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
-import { PassThroughClient } from 'google-auth-library';
 import type { ServiceModule } from '../../local/simulator/service';
 import {
   createSecretManagerService,
@@ -13,6 +12,8 @@ import {
   startSimulator,
 } from '../../local/simulator/simulator';
 
+import { gaxRestOptions } from './simulator';
+
 /**
  * The official Secret Manager client (gax 6, REST fallback) pointed at the platform simulator, as
  * api-contracts §6 found to work, and a simulator that serves Secret Manager next to the built-in
@@ -20,28 +21,13 @@ import {
  */
 
 /**
- * Node's built-in fetch for the client's HTTP stack, for the reason `test/helpers/simulator.ts`
- * gives: gaxios's default loads node-fetch with a dynamic `import()` that jest's CommonJS sandbox
- * refuses without --experimental-vm-modules.
- */
-const clientFetch: typeof fetch = (input, init) => globalThis.fetch(input, init);
-
-/**
  * A Secret Manager client for the simulator's `secretmanager` endpoint. `apiEndpoint` takes the
  * host alone: a scheme there breaks the URL gax builds. No credentials are sent.
  *
  * @param endpoint - e.g. `simulator.endpoints.secretmanager` (`http://127.0.0.1:PORT`).
  */
-const secretManagerClientFor = (endpoint: string): SecretManagerServiceClient => {
-  const url = new URL(endpoint);
-  return new SecretManagerServiceClient({
-    apiEndpoint: url.hostname,
-    port: Number(url.port),
-    protocol: 'http',
-    fallback: true,
-    authClient: new PassThroughClient({ transporterOptions: { fetchImplementation: clientFetch } }),
-  });
-};
+const secretManagerClientFor = (endpoint: string): SecretManagerServiceClient =>
+  new SecretManagerServiceClient(gaxRestOptions(endpoint));
 
 /** A started simulator with Secret Manager, and the service itself for snapshot/restore. */
 interface SecretManagerSimulator {

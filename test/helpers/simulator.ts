@@ -26,21 +26,44 @@ import {
 const clientFetch: typeof fetch = (input, init) => globalThis.fetch(input, init);
 
 /**
- * A GKE client (gax 6, REST fallback) for the simulator's container endpoint. `apiEndpoint` takes
- * the host alone: a scheme there breaks the URL gax builds. No credentials are sent.
+ * Constructor options for any gax (GAPIC) client talking REST to a simulator endpoint.
+ * `apiEndpoint` takes the host alone: a scheme there breaks the URL gax builds. No credentials are
+ * sent.
  *
  * @param endpoint - e.g. `simulator.endpoints.container` (`http://127.0.0.1:PORT`).
  */
-const gkeClientFor = (endpoint: string): ClusterManagerClient => {
+const gaxRestOptions = (endpoint: string) => {
   const url = new URL(endpoint);
-  return new ClusterManagerClient({
+  return {
     apiEndpoint: url.hostname,
     port: Number(url.port),
     protocol: 'http',
     fallback: true,
     authClient: new PassThroughClient({ transporterOptions: { fetchImplementation: clientFetch } }),
-  });
+  };
 };
+
+/**
+ * Auth for a discovery client (`@googleapis/*`): an OAuth2 client holding a fake, unexpired token,
+ * so it never refreshes nor looks for ADC. Pass the package's own `auth.OAuth2` class: each
+ * @googleapis package is built on its own google-auth-library, which the root one does not satisfy.
+ */
+const fakeDiscoveryAuth = <
+  T extends { setCredentials(credentials: { access_token: string; expiry_date: number }): void },
+>(
+  OAuth2: new (options: { transporterOptions: { fetchImplementation: typeof fetch } }) => T,
+): T => {
+  const auth = new OAuth2({ transporterOptions: { fetchImplementation: clientFetch } });
+  auth.setCredentials({ access_token: 'fake-simulator-token', expiry_date: Date.now() + 3_600_000 });
+  return auth;
+};
+
+/** A discovery client's `rootUrl` for a simulator endpoint: its method paths are relative to it. */
+const rootUrlOf = (endpoint: string): string => `${endpoint.replace(/\/+$/, '')}/`;
+
+/** A GKE client (gax 6, REST fallback) for the simulator's container endpoint. */
+const gkeClientFor = (endpoint: string): ClusterManagerClient =>
+  new ClusterManagerClient(gaxRestOptions(endpoint));
 
 /**
  * A Compute discovery client for the simulator's compute endpoint. Its method paths are
@@ -51,14 +74,18 @@ const gkeClientFor = (endpoint: string): ClusterManagerClient => {
  *
  * @param endpoint - e.g. `simulator.endpoints.compute`.
  */
-const computeClientFor = (endpoint: string): compute_v1.Compute => {
-  const auth = new computeAuth.OAuth2({ transporterOptions: { fetchImplementation: clientFetch } });
-  auth.setCredentials({ access_token: 'fake-simulator-token', expiry_date: Date.now() + 3_600_000 });
-  return compute({ version: 'v1', auth, rootUrl: `${endpoint.replace(/\/+$/, '')}/` });
-};
+const computeClientFor = (endpoint: string): compute_v1.Compute =>
+  compute({ version: 'v1', auth: fakeDiscoveryAuth(computeAuth.OAuth2), rootUrl: rootUrlOf(endpoint) });
 
 /** Starts a simulator seeded from the shared acme-ml-prod fixture, on free ports. */
 const startFixtureSimulator = (options: Omit<SimulatorOptions, 'fixture'> = {}): Promise<RunningSimulator> =>
   startSimulator({ fixture: loadFixture(defaultFixturePath()), ...options });
 
-export { computeClientFor, gkeClientFor, startFixtureSimulator };
+export {
+  computeClientFor,
+  fakeDiscoveryAuth,
+  gaxRestOptions,
+  gkeClientFor,
+  rootUrlOf,
+  startFixtureSimulator,
+};

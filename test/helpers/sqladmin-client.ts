@@ -8,17 +8,13 @@ import {
   startSimulator,
 } from '../../local/simulator/simulator';
 
+import { fakeDiscoveryAuth, rootUrlOf } from './simulator';
+
 /**
  * The Cloud SQL Admin discovery client (@googleapis/sqladmin v1) pointed at the simulator, as
  * api-contracts §6 found to work, and a simulator that serves it. Kept apart from `simulator.ts`
  * until the sqladmin service is listed among the simulator's built-in services.
  */
-
-/**
- * Node's built-in fetch for the client: gaxios would otherwise load node-fetch with a dynamic
- * `import()`, which jest's CommonJS sandbox refuses (see `clientFetch` in `simulator.ts`).
- */
-const clientFetch: typeof fetch = (input, init) => globalThis.fetch(input, init);
 
 /**
  * A Cloud SQL Admin client for the simulator's sqladmin endpoint. Its method paths are
@@ -28,11 +24,8 @@ const clientFetch: typeof fetch = (input, init) => globalThis.fetch(input, init)
  *
  * @param endpoint - e.g. `simulator.endpoints.sqladmin` (`http://127.0.0.1:PORT`).
  */
-const sqlAdminClientFor = (endpoint: string): sqladmin_v1.Sqladmin => {
-  const auth = new sqlAdminAuth.OAuth2({ transporterOptions: { fetchImplementation: clientFetch } });
-  auth.setCredentials({ access_token: 'fake-simulator-token', expiry_date: Date.now() + 3_600_000 });
-  return sqladmin({ version: 'v1', auth, rootUrl: `${endpoint.replace(/\/+$/, '')}/` });
-};
+const sqlAdminClientFor = (endpoint: string): sqladmin_v1.Sqladmin =>
+  sqladmin({ version: 'v1', auth: fakeDiscoveryAuth(sqlAdminAuth.OAuth2), rootUrl: rootUrlOf(endpoint) });
 
 /**
  * Starts a simulator seeded from the shared acme-ml-prod fixture, on free ports, with the sqladmin

@@ -26,7 +26,7 @@ const ERROR_CODES = [
   'OPERATION_PENDING',
   /** Verification read the resource back and it is not in the planned end state. */
   'VERIFICATION_FAILED',
-  /** A Firestore write lost a race; the whole step is safe to retry. */
+  /** A write lost a race (a Firestore precondition, a stale IAM etag); the whole step is safe to retry. */
   'STATE_CONFLICT',
   /** Configuration is missing or invalid. */
   'CONFIG_ERROR',

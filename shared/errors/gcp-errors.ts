@@ -1,4 +1,10 @@
-import { ControlPlaneError, GcpError, NotFoundError, ResourceBusyError } from './control-plane-error';
+import {
+  ControlPlaneError,
+  GcpError,
+  NotFoundError,
+  ResourceBusyError,
+  StateConflictError,
+} from './control-plane-error';
 
 /**
  * Google client errors come in several shapes (see api-contracts §0): gax 6 `GoogleError` with a
@@ -93,6 +99,7 @@ const readGcpError = (error: unknown): ReadGcpError => {
  * - "another operation is running" (GKE 400 FAILED_PRECONDITION about an operation, Cloud SQL 409
  *   operationInProgress) → RESOURCE_BUSY, retryable;
  * - 5xx, 429, timeouts, network failures → GCP_UNAVAILABLE, retryable;
+ * - 409 ABORTED (a concurrent change won: stale etag) → STATE_CONFLICT, retryable;
  * - 404 → NOT_FOUND;
  * - anything else → GCP_REJECTED, not retryable.
  */
@@ -110,6 +117,9 @@ const fromGcpError = (error: unknown, context: string): ControlPlaneError => {
   if (conflict) return new ResourceBusyError(text, options);
 
   if (read.networkCode) return new GcpError('GCP_UNAVAILABLE', text, { status: read.networkCode }, options);
+  // ABORTED (409): a concurrent change won, e.g. a stale IAM policy etag. Redo the whole
+  // read-modify-write; never report it as a failure on the first try.
+  if (read.status === 'ABORTED') return new StateConflictError(text, options);
   const fields = {
     ...(read.httpStatus !== undefined ? { httpStatus: read.httpStatus } : {}),
     ...(read.status !== undefined ? { status: read.status } : {}),

@@ -25,17 +25,19 @@ const splitEndpoint = (endpoint: string): { host: string; port: number; protocol
   };
 };
 
-const createContainerClient = (endpoint?: string): ClusterManagerClient => {
-  if (!endpoint) return new ClusterManagerClient({ fallback: true });
+/**
+ * Options for any gax (`@google-cloud/*`) client: REST transport, and with an endpoint (the local
+ * simulator) plain HTTP there with no credentials; without one, Google with ADC. `apiEndpoint`
+ * takes the host alone: a scheme there breaks the URL gax builds.
+ */
+const gaxClientOptions = (endpoint?: string) => {
+  if (!endpoint) return { fallback: true } as const;
   const { host, port, protocol } = splitEndpoint(endpoint);
-  return new ClusterManagerClient({
-    apiEndpoint: host,
-    port,
-    protocol,
-    fallback: true,
-    authClient: new PassThroughClient(),
-  });
+  return { apiEndpoint: host, port, protocol, fallback: true, authClient: new PassThroughClient() } as const;
 };
+
+const createContainerClient = (endpoint?: string): ClusterManagerClient =>
+  new ClusterManagerClient(gaxClientOptions(endpoint));
 
 const createComputeClient = (endpoint?: string) => {
   if (!endpoint) {
@@ -64,4 +66,4 @@ const lazyGkeClients = (endpoints: GoogleEndpoints): (() => GkeClients) => {
 };
 
 export type { GoogleEndpoints };
-export { createComputeClient, createContainerClient, lazyGkeClients };
+export { createComputeClient, createContainerClient, gaxClientOptions, lazyGkeClients, splitEndpoint };

@@ -1,6 +1,6 @@
+import { crc32c } from '../../../shared/gcp/crc32c';
 import { invalidArgument, SimulatorApiError } from '../api-error';
 import { isJsonObject, type JsonObject, readInt32, readMessage } from '../request-fields';
-import { crc32c } from './secret-manager-crc32c';
 import type { Replication, SecretVersionState } from './secret-manager-model';
 
 /**

@@ -1,6 +1,6 @@
+import { crc32c } from '../../../shared/gcp/crc32c';
 import { failedPrecondition, notFound, SimulatorApiError } from '../api-error';
 import type { Route, RouteRequest, RouteResponse, ServiceModule, SimulatorContext } from '../service';
-import { crc32c } from './secret-manager-crc32c';
 import {
   copyState,
   etagAt,

@@ -1,8 +1,8 @@
 import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import type { ServiceModule } from '../../../local/simulator/service';
-import { crc32c } from '../../../local/simulator/services/secret-manager-crc32c';
 import { placeholderPayload } from '../../../local/simulator/services/secret-manager-model';
 import type { RunningSimulator } from '../../../local/simulator/simulator';
+import { crc32c } from '../../../shared/gcp/crc32c';
 import { ManualClock } from '../../../shared/time';
 import { secretManagerClientFor, startSecretManagerSimulator } from '../../helpers/secret-manager-client';
 

@@ -1,4 +1,10 @@
-import { fromGcpError, GcpError, NotFoundError, ResourceBusyError } from '../../../shared/errors';
+import {
+  fromGcpError,
+  GcpError,
+  NotFoundError,
+  ResourceBusyError,
+  StateConflictError,
+} from '../../../shared/errors';
 
 /** The shapes Google clients actually throw (api-contracts §0), and what each becomes. */
 describe('fromGcpError', () => {
@@ -38,6 +44,18 @@ describe('fromGcpError', () => {
     ['HTTP 503 from gaxios', { status: 503, message: 'Service Unavailable' }, GcpError, true],
     ['HTTP 429', { status: 429, message: 'Too Many Requests' }, GcpError, true],
     ['a connection reset', { code: 'ECONNRESET', message: 'socket hang up' }, GcpError, true],
+    [
+      'IAM 409 ABORTED on a stale etag',
+      {
+        status: 409,
+        message: 'There were concurrent policy changes.',
+        response: {
+          data: { error: { code: 409, status: 'ABORTED', message: 'There were concurrent policy changes.' } },
+        },
+      },
+      StateConflictError,
+      true,
+    ],
     ['gRPC NOT_FOUND', { code: 5, message: '5 NOT_FOUND: no pool' }, NotFoundError, false],
     ['INVALID_ARGUMENT', { code: 3, message: '3 INVALID_ARGUMENT: min > max' }, GcpError, false],
     [

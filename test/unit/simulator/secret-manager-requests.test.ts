@@ -1,5 +1,4 @@
 import { SimulatorApiError } from '../../../local/simulator/api-error';
-import { crc32c } from '../../../local/simulator/services/secret-manager-crc32c';
 import {
   MAX_PAYLOAD_BYTES,
   matchesFilter,
@@ -11,6 +10,7 @@ import {
   readVersionChange,
   redactSecretPayloads,
 } from '../../../local/simulator/services/secret-manager-requests';
+import { crc32c } from '../../../shared/gcp/crc32c';
 
 /** Runs `read` and returns the SimulatorApiError it throws. */
 const apiErrorOf = (read: () => unknown): SimulatorApiError => {

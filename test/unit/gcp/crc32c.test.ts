@@ -1,4 +1,4 @@
-import { crc32c } from '../../../local/simulator/services/secret-manager-crc32c';
+import { crc32c } from '../../../shared/gcp/crc32c';
 
 describe('secret-manager-crc32c', () => {
   it('computes the CRC32C check value of "123456789" as an unsigned integer', () => {

@@ -1,7 +1,7 @@
 import type { CloudFilestoreManagerClient } from '@google-cloud/filestore';
-import { fromGcpError, GcpError, OperationFailedError, OperationPendingError, readGcpError } from '../errors';
+import { fromGcpError, GcpError, readGcpError } from '../errors';
 import type { Clock } from '../time';
-import type { PollSettings } from './wait-for-operation';
+import { type PollSettings, pollOperation } from './wait-for-operation';
 
 /**
  * The Filestore calls the backup, snapshot, restore and retention operations need, in the control
@@ -560,26 +560,20 @@ const createFilestoreApi = (client: () => FilestoreClient): FilestoreApi => {
  * with an error is OPERATION_FAILED; one still running at the deadline is OPERATION_PENDING
  * (retryable: the redelivery resumes polling from the recorded name).
  */
-const waitForFilestoreOperation = async (
+const waitForFilestoreOperation = (
   api: Pick<FilestoreApi, 'getOperation'>,
   name: string,
   clock: Clock,
   settings: PollSettings,
   onProgress?: (op: FilestoreOperationView) => void,
-): Promise<FilestoreOperationView> => {
-  const deadline = clock.now().getTime() + settings.deadlineMs;
-  for (;;) {
-    const op = await api.getOperation(name);
-    onProgress?.(op);
-    if (op.done) {
-      if (op.error)
-        throw new OperationFailedError(op.name, op.error.message || `error code ${op.error.code}`);
-      return op;
-    }
-    if (clock.now().getTime() >= deadline) throw new OperationPendingError(op.name);
-    await clock.sleep(settings.intervalMs);
-  }
-};
+): Promise<FilestoreOperationView> =>
+  pollOperation(
+    () => api.getOperation(name),
+    (op) => op.done,
+    clock,
+    settings,
+    onProgress,
+  );
 
 export type {
   FilestoreApi,

@@ -1,14 +1,7 @@
 import type { sqladmin_v1 } from '@googleapis/sqladmin';
-import {
-  type ControlPlaneError,
-  fromGcpError,
-  NotFoundError,
-  OperationFailedError,
-  OperationPendingError,
-  readGcpError,
-} from '../errors';
+import { type ControlPlaneError, fromGcpError, NotFoundError, readGcpError } from '../errors';
 import type { Clock } from '../time';
-import type { PollSettings } from './wait-for-operation';
+import { type PollSettings, pollOperation } from './wait-for-operation';
 
 /**
  * The Cloud SQL Admin calls the database operations (backup, restore, PITR clone, retention prune)
@@ -383,27 +376,21 @@ const createSqlApi = (client: () => SqlAdminClient): SqlApi => {
  * retryable); one still running at the deadline is OPERATION_PENDING (retryable: the redelivery
  * resumes polling from the recorded name).
  */
-const waitForSqlOperation = async (
+const waitForSqlOperation = (
   api: Pick<SqlApi, 'getOperation'>,
   projectId: string,
   name: string,
   clock: Clock,
   settings: PollSettings,
   onProgress?: (op: SqlOperationView) => void,
-): Promise<SqlOperationView> => {
-  const deadline = clock.now().getTime() + settings.deadlineMs;
-  for (;;) {
-    const op = await api.getOperation(projectId, name);
-    onProgress?.(op);
-    if (op.status === 'DONE') {
-      if (op.error)
-        throw new OperationFailedError(op.name, op.error.message || `error code ${op.error.code}`);
-      return op;
-    }
-    if (clock.now().getTime() >= deadline) throw new OperationPendingError(op.name);
-    await clock.sleep(settings.intervalMs);
-  }
-};
+): Promise<SqlOperationView> =>
+  pollOperation(
+    () => api.getOperation(projectId, name),
+    (op) => op.status === 'DONE',
+    clock,
+    settings,
+    onProgress,
+  );
 
 export type {
   CloneRequest,

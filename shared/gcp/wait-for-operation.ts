@@ -12,19 +12,29 @@ interface PollSettings {
   deadlineMs: number;
 }
 
-/** Polls a GKE operation until DONE; an operation that ended with an error is OPERATION_FAILED. */
-const waitForGkeOperation = async (
-  gke: Pick<GkeApi, 'getOperation'>,
-  pollPath: string,
+/** What every service's operation view shares, as far as waiting for it goes. */
+interface PolledOperation {
+  name: string;
+  error?: { code: number | string; message: string } | undefined;
+}
+
+/**
+ * Reads an operation until `isDone` says so. Done with an error is OPERATION_FAILED; still running
+ * at the deadline is OPERATION_PENDING (retryable). The one polling loop of every service: GKE
+ * (`status === 'DONE'`), Cloud SQL (`status === 'DONE'`), Filestore (google.longrunning `done`).
+ */
+const pollOperation = async <T extends PolledOperation>(
+  read: () => Promise<T>,
+  isDone: (op: T) => boolean,
   clock: Clock,
   settings: PollSettings,
-  onProgress?: (op: GkeOperationView) => void,
-): Promise<GkeOperationView> => {
+  onProgress?: (op: T) => void,
+): Promise<T> => {
   const deadline = clock.now().getTime() + settings.deadlineMs;
   for (;;) {
-    const op = await gke.getOperation(pollPath);
+    const op = await read();
     onProgress?.(op);
-    if (op.status === 'DONE') {
+    if (isDone(op)) {
       if (op.error)
         throw new OperationFailedError(op.name, op.error.message || `error code ${op.error.code}`);
       return op;
@@ -34,5 +44,21 @@ const waitForGkeOperation = async (
   }
 };
 
-export type { PollSettings };
-export { waitForGkeOperation };
+/** Polls a GKE operation until DONE. */
+const waitForGkeOperation = (
+  gke: Pick<GkeApi, 'getOperation'>,
+  pollPath: string,
+  clock: Clock,
+  settings: PollSettings,
+  onProgress?: (op: GkeOperationView) => void,
+): Promise<GkeOperationView> =>
+  pollOperation(
+    () => gke.getOperation(pollPath),
+    (op) => op.status === 'DONE',
+    clock,
+    settings,
+    onProgress,
+  );
+
+export type { PolledOperation, PollSettings };
+export { pollOperation, waitForGkeOperation };

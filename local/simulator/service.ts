@@ -124,4 +124,17 @@ export type {
   ServiceName,
   SimulatorContext,
 };
-export { SERVICE_NAMES };
+
+/**
+ * A route for a Google REST method whose request-log name is its discovery method id, so counts read
+ * like the discovery document and the request is checked against that method's contract.
+ */
+const discoveryRoute = (method: string, template: string, name: string, handle: Route['handle']): Route => ({
+  method,
+  template,
+  name,
+  discoveryMethod: name,
+  handle,
+});
+
+export { discoveryRoute, SERVICE_NAMES };

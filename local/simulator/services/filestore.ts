@@ -1,6 +1,13 @@
 import { failedPrecondition, invalidArgument, notFound, SimulatorApiError } from '../api-error';
 import { isJsonObject, readMessage } from '../request-fields';
-import type { Route, RouteRequest, RouteResponse, ServiceModule, SimulatorContext } from '../service';
+import {
+  discoveryRoute,
+  type Route,
+  type RouteRequest,
+  type RouteResponse,
+  type ServiceModule,
+  type SimulatorContext,
+} from '../service';
 import { createFilestoreState, parseFilestoreSeed, parseFilestoreStateSnapshot } from './filestore-fixture';
 import { listPage } from './filestore-listing';
 import type {
@@ -622,27 +629,25 @@ const createFilestoreService = (options: FilestoreServiceOptions): ServiceModule
 
   const base = '/v1/projects/{project}/locations/{location}';
   const instance = `${base}/instances/{instance}`;
-  const route = (
-    method: string,
-    template: string,
-    name: string,
-    handle: (request: RouteRequest, sim: SimulatorContext) => RouteResponse,
-  ): Route => ({ method, template, name, discoveryMethod: name, handle });
-
   const routes: Route[] = [
-    route('GET', `${base}/instances`, FILESTORE_METHODS.instancesList, listInstances),
-    route('GET', instance, FILESTORE_METHODS.instancesGet, getInstance),
-    route('POST', `${instance}:restore`, FILESTORE_METHODS.instancesRestore, restoreInstance),
-    route('POST', `${base}/backups`, FILESTORE_METHODS.backupsCreate, createBackup),
-    route('GET', `${base}/backups`, FILESTORE_METHODS.backupsList, listBackups),
-    route('GET', `${base}/backups/{backup}`, FILESTORE_METHODS.backupsGet, getBackup),
-    route('DELETE', `${base}/backups/{backup}`, FILESTORE_METHODS.backupsDelete, deleteBackup),
-    route('POST', `${instance}/snapshots`, FILESTORE_METHODS.snapshotsCreate, createSnapshot),
-    route('GET', `${instance}/snapshots`, FILESTORE_METHODS.snapshotsList, listSnapshots),
-    route('GET', `${instance}/snapshots/{snapshot}`, FILESTORE_METHODS.snapshotsGet, getSnapshot),
-    route('DELETE', `${instance}/snapshots/{snapshot}`, FILESTORE_METHODS.snapshotsDelete, deleteSnapshot),
-    route('GET', `${base}/operations`, FILESTORE_METHODS.operationsList, listOperations),
-    route('GET', `${base}/operations/{operation}`, FILESTORE_METHODS.operationsGet, getOperation),
+    discoveryRoute('GET', `${base}/instances`, FILESTORE_METHODS.instancesList, listInstances),
+    discoveryRoute('GET', instance, FILESTORE_METHODS.instancesGet, getInstance),
+    discoveryRoute('POST', `${instance}:restore`, FILESTORE_METHODS.instancesRestore, restoreInstance),
+    discoveryRoute('POST', `${base}/backups`, FILESTORE_METHODS.backupsCreate, createBackup),
+    discoveryRoute('GET', `${base}/backups`, FILESTORE_METHODS.backupsList, listBackups),
+    discoveryRoute('GET', `${base}/backups/{backup}`, FILESTORE_METHODS.backupsGet, getBackup),
+    discoveryRoute('DELETE', `${base}/backups/{backup}`, FILESTORE_METHODS.backupsDelete, deleteBackup),
+    discoveryRoute('POST', `${instance}/snapshots`, FILESTORE_METHODS.snapshotsCreate, createSnapshot),
+    discoveryRoute('GET', `${instance}/snapshots`, FILESTORE_METHODS.snapshotsList, listSnapshots),
+    discoveryRoute('GET', `${instance}/snapshots/{snapshot}`, FILESTORE_METHODS.snapshotsGet, getSnapshot),
+    discoveryRoute(
+      'DELETE',
+      `${instance}/snapshots/{snapshot}`,
+      FILESTORE_METHODS.snapshotsDelete,
+      deleteSnapshot,
+    ),
+    discoveryRoute('GET', `${base}/operations`, FILESTORE_METHODS.operationsList, listOperations),
+    discoveryRoute('GET', `${base}/operations/{operation}`, FILESTORE_METHODS.operationsGet, getOperation),
   ];
 
   return {

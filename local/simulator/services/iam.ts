@@ -1,6 +1,13 @@
 import type { SimulatorApiError } from '../api-error';
 import { type JsonObject, readEnum, readMessage } from '../request-fields';
-import type { Route, RouteRequest, RouteResponse, ServiceModule, SimulatorContext } from '../service';
+import {
+  discoveryRoute,
+  type Route,
+  type RouteRequest,
+  type RouteResponse,
+  type ServiceModule,
+  type SimulatorContext,
+} from '../service';
 import {
   emailOfName,
   type IamSeed,
@@ -363,24 +370,27 @@ const createIamService = (options: IamServiceOptions): IamService => {
     return ok(policyResponse(written));
   };
 
-  const route = (
-    method: string,
-    template: string,
-    name: string,
-    handle: (request: RouteRequest, sim: SimulatorContext) => RouteResponse,
-  ): Route => ({ method, template, name, discoveryMethod: name, handle });
-
   const routes: Route[] = [
-    route('GET', BASE, 'iam.projects.serviceAccounts.list', listServiceAccounts),
-    route('GET', ACCOUNT, 'iam.projects.serviceAccounts.get', getServiceAccount),
-    route('POST', `${ACCOUNT}:getIamPolicy`, 'iam.projects.serviceAccounts.getIamPolicy', getIamPolicy),
-    route('POST', `${ACCOUNT}:setIamPolicy`, 'iam.projects.serviceAccounts.setIamPolicy', setIamPolicy),
-    route('POST', `${ACCOUNT}/keys`, 'iam.projects.serviceAccounts.keys.create', createKey),
-    route('GET', `${ACCOUNT}/keys`, 'iam.projects.serviceAccounts.keys.list', listKeys),
-    route('GET', KEY, 'iam.projects.serviceAccounts.keys.get', getKey),
-    route('DELETE', KEY, 'iam.projects.serviceAccounts.keys.delete', deleteKey),
-    route('POST', `${KEY}:disable`, 'iam.projects.serviceAccounts.keys.disable', disableKey),
-    route('POST', `${KEY}:enable`, 'iam.projects.serviceAccounts.keys.enable', enableKey),
+    discoveryRoute('GET', BASE, 'iam.projects.serviceAccounts.list', listServiceAccounts),
+    discoveryRoute('GET', ACCOUNT, 'iam.projects.serviceAccounts.get', getServiceAccount),
+    discoveryRoute(
+      'POST',
+      `${ACCOUNT}:getIamPolicy`,
+      'iam.projects.serviceAccounts.getIamPolicy',
+      getIamPolicy,
+    ),
+    discoveryRoute(
+      'POST',
+      `${ACCOUNT}:setIamPolicy`,
+      'iam.projects.serviceAccounts.setIamPolicy',
+      setIamPolicy,
+    ),
+    discoveryRoute('POST', `${ACCOUNT}/keys`, 'iam.projects.serviceAccounts.keys.create', createKey),
+    discoveryRoute('GET', `${ACCOUNT}/keys`, 'iam.projects.serviceAccounts.keys.list', listKeys),
+    discoveryRoute('GET', KEY, 'iam.projects.serviceAccounts.keys.get', getKey),
+    discoveryRoute('DELETE', KEY, 'iam.projects.serviceAccounts.keys.delete', deleteKey),
+    discoveryRoute('POST', `${KEY}:disable`, 'iam.projects.serviceAccounts.keys.disable', disableKey),
+    discoveryRoute('POST', `${KEY}:enable`, 'iam.projects.serviceAccounts.keys.enable', enableKey),
   ];
 
   /** The account an in-process caller names by email. */

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import type { Route, RouteRequest, RouteResponse, ServiceModule } from '../service';
+import {
+  discoveryRoute,
+  type Route,
+  type RouteRequest,
+  type RouteResponse,
+  type ServiceModule,
+} from '../service';
 import {
   applyPolicyWrite,
   type IamPolicy,
@@ -125,36 +131,28 @@ const createResourceManagerService = (options: ResourceManagerServiceOptions): S
 
   const v1 = handlers('resource', projectV1);
   const v3 = handlers('project', projectV3);
-  const route = (method: string, template: string, name: string, handle: Route['handle']): Route => ({
-    method,
-    template,
-    name,
-    discoveryMethod: name,
-    handle,
-  });
-
   const routes: Route[] = [
-    route('GET', '/v1/projects/{resource}', 'cloudresourcemanager.projects.get', v1.get),
-    route(
+    discoveryRoute('GET', '/v1/projects/{resource}', 'cloudresourcemanager.projects.get', v1.get),
+    discoveryRoute(
       'POST',
       '/v1/projects/{resource}:getIamPolicy',
       'cloudresourcemanager.projects.getIamPolicy',
       v1.getIamPolicy,
     ),
-    route(
+    discoveryRoute(
       'POST',
       '/v1/projects/{resource}:setIamPolicy',
       'cloudresourcemanager.projects.setIamPolicy',
       v1.setIamPolicy,
     ),
-    route('GET', '/v3/projects/{project}', `${V3_PREFIX}cloudresourcemanager.projects.get`, v3.get),
-    route(
+    discoveryRoute('GET', '/v3/projects/{project}', `${V3_PREFIX}cloudresourcemanager.projects.get`, v3.get),
+    discoveryRoute(
       'POST',
       '/v3/projects/{project}:getIamPolicy',
       `${V3_PREFIX}cloudresourcemanager.projects.getIamPolicy`,
       v3.getIamPolicy,
     ),
-    route(
+    discoveryRoute(
       'POST',
       '/v3/projects/{project}:setIamPolicy',
       `${V3_PREFIX}cloudresourcemanager.projects.setIamPolicy`,

@@ -1,6 +1,13 @@
 import { crc32c } from '../../../shared/gcp/crc32c';
 import { failedPrecondition, notFound, SimulatorApiError } from '../api-error';
-import type { Route, RouteRequest, RouteResponse, ServiceModule, SimulatorContext } from '../service';
+import {
+  discoveryRoute,
+  type Route,
+  type RouteRequest,
+  type RouteResponse,
+  type ServiceModule,
+  type SimulatorContext,
+} from '../service';
 import {
   copyState,
   etagAt,
@@ -267,30 +274,36 @@ const createSecretManagerService = (options: SecretManagerServiceOptions): Servi
       return ok(version.resource);
     };
 
-  /** A route whose log name is its discovery method id, so counts read like the discovery document. */
-  const route = (method: string, template: string, id: string, handle: Route['handle']): Route => ({
-    method,
-    template,
-    name: `${DISCOVERY_PREFIX}.${id}`,
-    discoveryMethod: `${DISCOVERY_PREFIX}.${id}`,
-    handle,
-  });
-
   const routes: Route[] = [
-    route('GET', SECRETS, 'secrets.list', listSecrets),
-    route('POST', SECRETS, 'secrets.create', createSecret),
-    route('GET', SECRET, 'secrets.get', getSecret),
+    discoveryRoute('GET', SECRETS, `${DISCOVERY_PREFIX}.secrets.list`, listSecrets),
+    discoveryRoute('POST', SECRETS, `${DISCOVERY_PREFIX}.secrets.create`, createSecret),
+    discoveryRoute('GET', SECRET, `${DISCOVERY_PREFIX}.secrets.get`, getSecret),
     // Payloads are key material: the request log records this method's body with them redacted.
     {
-      ...route('POST', `${SECRET}:addVersion`, 'secrets.addVersion', addVersion),
+      ...discoveryRoute('POST', `${SECRET}:addVersion`, `${DISCOVERY_PREFIX}.secrets.addVersion`, addVersion),
       redactLogBody: redactSecretPayloads,
     },
-    route('GET', `${SECRET}/versions`, 'secrets.versions.list', listVersions),
-    route('GET', VERSION, 'secrets.versions.get', getVersion),
-    route('GET', `${VERSION}:access`, 'secrets.versions.access', accessVersion),
-    route('POST', `${VERSION}:enable`, 'secrets.versions.enable', changeVersion('enable')),
-    route('POST', `${VERSION}:disable`, 'secrets.versions.disable', changeVersion('disable')),
-    route('POST', `${VERSION}:destroy`, 'secrets.versions.destroy', changeVersion('destroy')),
+    discoveryRoute('GET', `${SECRET}/versions`, `${DISCOVERY_PREFIX}.secrets.versions.list`, listVersions),
+    discoveryRoute('GET', VERSION, `${DISCOVERY_PREFIX}.secrets.versions.get`, getVersion),
+    discoveryRoute('GET', `${VERSION}:access`, `${DISCOVERY_PREFIX}.secrets.versions.access`, accessVersion),
+    discoveryRoute(
+      'POST',
+      `${VERSION}:enable`,
+      `${DISCOVERY_PREFIX}.secrets.versions.enable`,
+      changeVersion('enable'),
+    ),
+    discoveryRoute(
+      'POST',
+      `${VERSION}:disable`,
+      `${DISCOVERY_PREFIX}.secrets.versions.disable`,
+      changeVersion('disable'),
+    ),
+    discoveryRoute(
+      'POST',
+      `${VERSION}:destroy`,
+      `${DISCOVERY_PREFIX}.secrets.versions.destroy`,
+      changeVersion('destroy'),
+    ),
   ];
 
   return {

@@ -1,6 +1,12 @@
 import { SimulatorApiError } from '../api-error';
 import { readMessage } from '../request-fields';
-import type { Route, RouteRequest, RouteResponse, ServiceModule, SimulatorContext } from '../service';
+import {
+  discoveryRoute,
+  type RouteRequest,
+  type RouteResponse,
+  type ServiceModule,
+  type SimulatorContext,
+} from '../service';
 import {
   instanceAlreadyExists,
   instanceNotFound,
@@ -476,27 +482,25 @@ const createSqlAdminService = (options: SqlAdminServiceOptions): ServiceModule =
   };
 
   const instancePath = '/v1/projects/{project}/instances/{instance}';
-  const route = (
-    method: string,
-    template: string,
-    name: string,
-    handle: (request: RouteRequest, sim: SimulatorContext) => RouteResponse,
-  ): Route => ({ method, template, name, discoveryMethod: name, handle });
-
   return {
     name: 'sqladmin',
     routes: [
-      route('GET', '/v1/projects/{project}/instances', 'sql.instances.list', listInstances),
-      route('GET', instancePath, 'sql.instances.get', getInstance),
-      route('PATCH', instancePath, 'sql.instances.patch', patchInstance),
-      route('POST', `${instancePath}/restoreBackup`, 'sql.instances.restoreBackup', restoreBackup),
-      route('POST', `${instancePath}/clone`, 'sql.instances.clone', cloneInstance),
-      route('POST', `${instancePath}/backupRuns`, 'sql.backupRuns.insert', insertBackupRun),
-      route('GET', `${instancePath}/backupRuns`, 'sql.backupRuns.list', listBackupRuns),
-      route('GET', `${instancePath}/backupRuns/{id}`, 'sql.backupRuns.get', getBackupRun),
-      route('DELETE', `${instancePath}/backupRuns/{id}`, 'sql.backupRuns.delete', deleteBackupRun),
-      route('GET', '/v1/projects/{project}/operations', 'sql.operations.list', listOperations),
-      route('GET', '/v1/projects/{project}/operations/{operation}', 'sql.operations.get', getOperation),
+      discoveryRoute('GET', '/v1/projects/{project}/instances', 'sql.instances.list', listInstances),
+      discoveryRoute('GET', instancePath, 'sql.instances.get', getInstance),
+      discoveryRoute('PATCH', instancePath, 'sql.instances.patch', patchInstance),
+      discoveryRoute('POST', `${instancePath}/restoreBackup`, 'sql.instances.restoreBackup', restoreBackup),
+      discoveryRoute('POST', `${instancePath}/clone`, 'sql.instances.clone', cloneInstance),
+      discoveryRoute('POST', `${instancePath}/backupRuns`, 'sql.backupRuns.insert', insertBackupRun),
+      discoveryRoute('GET', `${instancePath}/backupRuns`, 'sql.backupRuns.list', listBackupRuns),
+      discoveryRoute('GET', `${instancePath}/backupRuns/{id}`, 'sql.backupRuns.get', getBackupRun),
+      discoveryRoute('DELETE', `${instancePath}/backupRuns/{id}`, 'sql.backupRuns.delete', deleteBackupRun),
+      discoveryRoute('GET', '/v1/projects/{project}/operations', 'sql.operations.list', listOperations),
+      discoveryRoute(
+        'GET',
+        '/v1/projects/{project}/operations/{operation}',
+        'sql.operations.get',
+        getOperation,
+      ),
     ],
     settle: (sim) => settleSqlOperations(state, project, sim.clock.now(), sim.logger),
     reset: () => {

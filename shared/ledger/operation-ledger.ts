@@ -20,7 +20,8 @@ type BeginOutcome =
   /** Waiting for a human decision. */
   | { kind: 'pending_approval'; record: OperationRecord };
 
-interface BeginInput {
+/** What was asked, as the first delivery of a command carried it. */
+interface OperationRequest {
   id: string;
   messageId: string;
   type: string;
@@ -28,29 +29,21 @@ interface BeginInput {
   actor: string;
   reason: string;
   dryRun: boolean;
+}
+
+interface BeginInput extends OperationRequest {
   holder: string;
   now: Date;
   claimTtlMs: number;
 }
 
-interface RejectInput {
-  id: string;
-  messageId: string;
-  type: string;
-  args: Record<string, unknown>;
-  actor: string;
-  reason: string;
-  dryRun: boolean;
+interface RejectInput extends OperationRequest {
   error: ErrorRecord;
   now: Date;
 }
 
 /** A first record of an operation, before anything was done for it. */
-const newRecord = (
-  input: Pick<BeginInput, 'id' | 'messageId' | 'type' | 'args' | 'actor' | 'reason' | 'dryRun'>,
-  status: OperationStatus,
-  now: string,
-): OperationRecord => ({
+const newRecord = (input: OperationRequest, status: OperationStatus, now: string): OperationRecord => ({
   id: input.id,
   status,
   type: input.type,

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readLocalStackInfo } from '../local/stack/local-stack-info';
+import { type LocalStackInfo, readLocalStackInfo } from '../local/stack/local-stack-info';
 import { createGkeApi, lazyGkeClients } from '../shared/gcp';
 import { createFirestore, createPubsub, createStores } from '../shared/runtime';
 import { type ControlPlaneClient, createControlPlaneClient } from './control-plane-client';
@@ -9,16 +9,15 @@ import { type ControlPlaneClient, createControlPlaneClient } from './control-pla
  * up from the working directory, then from this checkout.
  */
 const connectLocal = async (cwd: string): Promise<ControlPlaneClient> => {
-  const candidates = [join(cwd, '.opsplane', 'local.json'), join(__dirname, '..', '.opsplane', 'local.json')];
-  const path = candidates.find((candidate) => {
-    try {
-      readLocalStackInfo(candidate);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-  const info = readLocalStackInfo(path ?? candidates[candidates.length - 1] ?? '');
+  const inCwd = join(cwd, '.opsplane', 'local.json');
+  const inCheckout = join(__dirname, '..', '.opsplane', 'local.json');
+  let info: LocalStackInfo;
+  try {
+    info = readLocalStackInfo(inCwd);
+  } catch {
+    // Not started from this directory: the checkout's own stack, or its "not running" error.
+    info = readLocalStackInfo(inCheckout);
+  }
   const config = {
     GOOGLE_CLOUD_PROJECT: info.projectId,
     FIRESTORE_EMULATOR_HOST: info.firestore,

@@ -1,14 +1,7 @@
 import { CloudFilestoreManagerClient } from '@google-cloud/filestore';
-import { createFilestoreService } from '../../local/simulator/services/filestore';
-import {
-  defaultFixturePath,
-  loadFixture,
-  type RunningSimulator,
-  type SimulatorOptions,
-  startSimulator,
-} from '../../local/simulator/simulator';
+import type { RunningSimulator, SimulatorOptions } from '../../local/simulator/simulator';
 
-import { gaxRestOptions } from './simulator';
+import { gaxRestOptions, startFixtureSimulator } from './simulator';
 
 /**
  * The Filestore client (@google-cloud/filestore 5, gax 6, REST fallback) pointed at the simulator,
@@ -25,19 +18,9 @@ import { gaxRestOptions } from './simulator';
 const filestoreClientFor = (endpoint: string): CloudFilestoreManagerClient =>
   new CloudFilestoreManagerClient(gaxRestOptions(endpoint));
 
-/**
- * Starts a simulator seeded from the shared acme-ml-prod fixture, with the Filestore service added
- * (it is not yet among the simulator's defaults), on free ports.
- */
+/** A simulator seeded from the shared fixture, on free ports; Filestore is at `endpoints.file`. */
 const startFilestoreSimulator = (
   options: Omit<SimulatorOptions, 'fixture'> = {},
-): Promise<RunningSimulator> => {
-  const fixture = loadFixture(defaultFixturePath());
-  return startSimulator({
-    fixture,
-    ...options,
-    extraServices: [createFilestoreService({ fixture }), ...(options.extraServices ?? [])],
-  });
-};
+): Promise<RunningSimulator> => startFixtureSimulator(options);
 
 export { filestoreClientFor, startFilestoreSimulator };

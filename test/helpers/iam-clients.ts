@@ -57,8 +57,8 @@ interface IdentitySimulator {
 }
 
 /**
- * Starts a simulator on free ports, seeded from the shared acme-ml-prod fixture, with the three
- * identity services added as `extraServices` (they are not among the simulator's defaults yet).
+ * Starts a simulator on free ports, seeded from the shared acme-ml-prod fixture, with its own
+ * instances of the three identity services (replacing the defaults), so tests hold their handles.
  */
 const startIdentitySimulator = async (
   options: Omit<SimulatorOptions, 'fixture' | 'extraServices'> = {},

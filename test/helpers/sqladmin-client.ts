@@ -1,14 +1,7 @@
 import { auth as sqlAdminAuth, sqladmin, type sqladmin_v1 } from '@googleapis/sqladmin';
-import { createSqlAdminService } from '../../local/simulator/services/sqladmin';
-import {
-  defaultFixturePath,
-  loadFixture,
-  type RunningSimulator,
-  type SimulatorOptions,
-  startSimulator,
-} from '../../local/simulator/simulator';
+import type { RunningSimulator, SimulatorOptions } from '../../local/simulator/simulator';
 
-import { fakeDiscoveryAuth, rootUrlOf } from './simulator';
+import { fakeDiscoveryAuth, rootUrlOf, startFixtureSimulator } from './simulator';
 
 /**
  * The Cloud SQL Admin discovery client (@googleapis/sqladmin v1) pointed at the simulator, as
@@ -27,15 +20,9 @@ import { fakeDiscoveryAuth, rootUrlOf } from './simulator';
 const sqlAdminClientFor = (endpoint: string): sqladmin_v1.Sqladmin =>
   sqladmin({ version: 'v1', auth: fakeDiscoveryAuth(sqlAdminAuth.OAuth2), rootUrl: rootUrlOf(endpoint) });
 
-/**
- * Starts a simulator seeded from the shared acme-ml-prod fixture, on free ports, with the sqladmin
- * service added (`endpoints.sqladmin`).
- */
+/** A simulator seeded from the shared fixture, on free ports; Cloud SQL is at `endpoints.sqladmin`. */
 const startSqlAdminSimulator = (
   options: Omit<SimulatorOptions, 'fixture' | 'extraServices'> = {},
-): Promise<RunningSimulator> => {
-  const fixture = loadFixture(defaultFixturePath());
-  return startSimulator({ fixture, ...options, extraServices: [createSqlAdminService({ fixture })] });
-};
+): Promise<RunningSimulator> => startFixtureSimulator(options);
 
 export { sqlAdminClientFor, startSqlAdminSimulator };

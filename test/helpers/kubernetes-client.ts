@@ -1,4 +1,3 @@
-import { addAbortListener } from 'node:events';
 import type * as KubernetesClientModule from '@kubernetes/client-node';
 import { notFound } from '../../local/simulator/api-error';
 import type { ServiceAccountPolicyEditor } from '../../local/simulator/services/service-account-policies';
@@ -7,15 +6,13 @@ import type { ServiceAccountPolicyEditor } from '../../local/simulator/services/
  * @kubernetes/client-node v2 pointed at the simulator's Kubernetes endpoint, and an in-memory
  * stand-in for the IAM service's ServiceAccountPolicyEditor.
  *
- * Two things stand between jest and client-node v2:
- * - The package is ESM only. ts-jest compiles to CommonJS, where `import()` becomes `require()`,
- *   which jest refuses for an ES module; a real dynamic import (kept out of TypeScript's reach in a
- *   Function) works because `npm run test:jest` runs Node with --experimental-vm-modules.
- * - Its HTTP stack is undici 8, whose fetch calls `addAbortListener(…)[Symbol.dispose]`. Node 22
- *   defines `Symbol.dispose` on the main realm's Symbol only, so inside jest's sandbox it is
- *   undefined and every request fails with "removeAbortListener is not a function" once the
- *   response arrives. The sandbox's Symbol gets Node's own symbol before the client loads.
- *   Outside jest (production, tsx) neither applies.
+ * The package is ESM only, and jest's module system cannot load it: ts-jest compiles to CommonJS,
+ * where `import()` becomes jest's `require`, which refuses an ES module. A dynamic `import()` hidden
+ * from TypeScript worked locally but failed in CI ("Test environment has been torn down": the
+ * import goes through the callback of whichever jest runtime first compiled the helper). So the
+ * package is loaded by Node's own `require` (Node 22 requires ES modules natively), outside jest's
+ * sandbox: it lives in the main realm, once per worker, with Node's own `Symbol.dispose` that its
+ * undici fetch needs. Outside jest (production, tsx) a plain import does the same.
  */
 
 /** The @kubernetes/client-node module, as loaded at run time. */
@@ -36,23 +33,10 @@ interface FailureStatus {
   message: string;
 }
 
-/** Gives jest's sandbox Node's `Symbol.dispose` (see the file comment); a no-op where it exists. */
-const provideSymbolDispose = (): void => {
-  if (Symbol.dispose !== undefined) return;
-  const disposable = addAbortListener(new AbortController().signal, () => undefined);
-  const [nodeDispose] = Object.getOwnPropertySymbols(disposable);
-  if (nodeDispose !== undefined) Object.defineProperty(Symbol, 'dispose', { value: nodeDispose });
-};
-
-/** A dynamic import TypeScript leaves alone when it compiles to CommonJS. */
-const importModule = new Function('specifier', 'return import(specifier)') as (
-  specifier: string,
-) => Promise<unknown>;
-
-/** Loads @kubernetes/client-node in a way that works under jest (see the file comment). */
+/** Loads @kubernetes/client-node with Node's own `require` (see the file comment). */
 const loadKubernetesClient = async (): Promise<KubernetesClient> => {
-  provideSymbolDispose();
-  return (await importModule('@kubernetes/client-node')) as KubernetesClient;
+  const nodeModule = process.getBuiltinModule('node:module');
+  return nodeModule.createRequire(__filename)('@kubernetes/client-node') as KubernetesClient;
 };
 
 /**

@@ -15,8 +15,12 @@ interface CliContext {
   pollIntervalMs: number;
 }
 
-/** Exit codes: 0 done, 1 the operation failed or was rejected (or --wait timed out), 2 bad usage, 3 cannot reach the control plane. */
-const EXIT = { ok: 0, operationFailed: 1, usage: 2, unavailable: 3 } as const;
+/**
+ * Exit codes, so scripts can tell outcomes apart: 0 done, 1 the operation failed or was rejected
+ * (or --wait timed out), 2 bad usage, 3 cannot reach the control plane, 4 (with --wait) the
+ * operation is waiting for a human approval: neither done nor failed.
+ */
+const EXIT = { ok: 0, operationFailed: 1, usage: 2, unavailable: 3, pendingApproval: 4 } as const;
 
 /** A usage error: printed with the command's help, exit 2. */
 class UsageError extends Error {

@@ -25,6 +25,7 @@ const connectLocal = async (cwd: string): Promise<ControlPlaneClient> => {
   };
   const firestore = createFirestore(config);
   const pubsub = createPubsub(config);
+  // desiredState holds both stores (platform, and users in COLLECTIONS.desiredUsers): state get|set use both.
   const { ledger, desiredState } = createStores(firestore);
   return createControlPlaneClient({
     commandsTopic: pubsub.topic(info.topics.commands),

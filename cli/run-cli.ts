@@ -1,20 +1,60 @@
 import { ControlPlaneError } from '../shared/errors';
 import { type CliContext, EXIT, UsageError } from './cli-context';
-import { GPU_HELP, runGpuCommand } from './commands/gpu-commands';
+import { APPROVAL_USAGE, runApprovalCommand } from './commands/approval-commands';
+import { FILESTORE_USAGE, runFilestoreCommand } from './commands/filestore-commands';
+import { GPU_USAGE, runGpuCommand } from './commands/gpu-commands';
+import { KEYS_USAGE, runKeysCommand } from './commands/keys-commands';
 import { OPS_HELP, runOpsCommand } from './commands/ops-commands';
+import { runSqlCommand, SQL_USAGE } from './commands/sql-commands';
+import { runStateCommand, STATE_HELP } from './commands/state-commands';
+import { SUBMIT_HELP } from './commands/submit-command';
+import { runUserCommand, USER_USAGE } from './commands/user-commands';
 
+/** The top-level help: every group's usage (each group alone, e.g. `opsplane user`, prints its own). */
 const HELP = `opsplane: day-2 operations of the ML platform, as audited, exactly-once commands.
 
-${GPU_HELP}
+GPU node pool
+${GPU_USAGE}
 
+Users and their access
+${USER_USAGE}
+
+Service-account keys
+${KEYS_USAGE}
+
+Cloud SQL
+${SQL_USAGE}
+
+Filestore
+${FILESTORE_USAGE}
+
+Approvals
+${APPROVAL_USAGE}
+
+Operations in the ledger
 ${OPS_HELP}
 
-By default the CLI talks to the local stack that \`npm start\` runs (it reads .opsplane/local.json).
-Exit codes: 0 done, 1 the operation failed or was rejected, 2 bad usage, 3 control plane unreachable.`;
+Desired state
+${STATE_HELP}
 
+${SUBMIT_HELP}
+
+By default the CLI talks to the local stack that \`npm start\` runs (it reads .opsplane/local.json).
+Exit codes: 0 done, 1 the operation failed or was rejected (or --wait timed out, or nothing at the
+ID/PATH asked for), 2 bad usage (nothing was submitted or written), 3 control plane unreachable,
+4 (with --wait) the operation waits for approval.`;
+
+/** Each top-level word and what runs it. */
 const COMMANDS: Record<string, (ctx: CliContext, argv: string[]) => Promise<number>> = {
   gpu: runGpuCommand,
+  user: runUserCommand,
+  keys: runKeysCommand,
+  sql: runSqlCommand,
+  filestore: runFilestoreCommand,
+  approve: runApprovalCommand('approve'),
+  deny: runApprovalCommand('deny'),
   ops: runOpsCommand,
+  state: runStateCommand,
 };
 
 /** Runs one CLI invocation and returns its exit code; never throws. */
@@ -24,7 +64,7 @@ const runCli = async (argv: string[], ctx: CliContext): Promise<number> => {
     ctx.out(HELP);
     return group ? EXIT.ok : EXIT.usage;
   }
-  const command = COMMANDS[group];
+  const command = Object.hasOwn(COMMANDS, group) ? COMMANDS[group] : undefined;
   if (!command) {
     ctx.err(`unknown command "${group}"\n\n${HELP}`);
     return EXIT.usage;
@@ -32,7 +72,8 @@ const runCli = async (argv: string[], ctx: CliContext): Promise<number> => {
   try {
     return await command(ctx, rest);
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    const code: unknown = (error as { code?: unknown } | null)?.code;
+    if (error instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
       ctx.err(`opsplane: ${(error as Error).message}`);
       return EXIT.usage;
     }

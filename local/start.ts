@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { resolveActor } from '../cli/resolve-actor';
 import { createJsonLogger } from '../shared/logging';
 import { readFirebaseEmulatorPorts } from './emulators';
 import { defaultFixturePath, loadFixture, simulatorPortsFromEnv } from './simulator';
@@ -33,6 +34,8 @@ const main = async (): Promise<void> => {
     functionPort: envPort('OPSPLANE_FUNCTION_PORT', 8495),
     timeScale: Number(process.env.SIM_TIME_SCALE ?? 0.05),
     functionEnv: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'INFO' },
+    // The actor `npx opsplane` sends commands as may do everything locally.
+    operators: [resolveActor()],
     infoFile: localInfoPath(ROOT),
     logger,
     emulatorLogDir: join(ROOT, '.opsplane', 'logs'),
@@ -48,6 +51,8 @@ opsplane local stack is up (${((Date.now() - began) / 1000).toFixed(1)} s)
     .map(([service, url]) => `${service} ${url}`)
     .join('\n                   ')}
   opsCommand       ${info.functions.opsCommand}
+  opsPoller        ${info.functions.opsPoller} (resumes parked operations every 2 s)
+  local operator   ${resolveActor()} (every permission; approvers: maria.chen@acme.ai, dev.patel@acme.ai)
   managed platform ${info.platform.projectId} / ${info.platform.location} / ${info.platform.cluster}
   endpoints file   ${localInfoPath(ROOT)}
 
@@ -56,6 +61,9 @@ Try, in another terminal:
   npx opsplane gpu scale --nodes 2 --dry-run --wait
   npx opsplane gpu scale --nodes 2 --wait
   npx opsplane gpu autoscaling --min 0 --max 2 --wait
+  npx opsplane sql backup acme-kfp-mysql-7f3a9c1e --wait
+  npx opsplane user remove liam.obrien@acme.ai --wait        # stops for approval (exit 4)
+  OPSPLANE_ACTOR=user:maria.chen@acme.ai npx opsplane approve <operation id> --wait
   npx opsplane ops list
 
 Function logs follow below as JSON lines. Ctrl-C stops everything.

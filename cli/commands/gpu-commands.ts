@@ -1,66 +1,67 @@
 import { parseArgs } from 'node:util';
-import { gpuPoolRef } from '../../shared/operations';
-import { type CliContext, EXIT, UsageError } from '../cli-context';
+// The module itself, not the operations index: the CLI needs no operation module loaded.
+import { gpuPoolRef } from '../../shared/operations/gpu/gpu-pool';
+import { type CliContext, EXIT } from '../cli-context';
 import { renderPoolStatus } from '../render';
-import { intFlag, SUBMIT_OPTIONS, type SubmitFlags, submitCommand } from './submit-command';
+import { runSpecGroup, type SubcommandSpec, wantsHelp } from './subcommand-spec';
+import { SUBMIT_HELP } from './submit-command';
 
-const GPU_HELP = `usage:
+/** Usage of `opsplane gpu`, without the submit flags, as the top-level help lists it. */
+const GPU_USAGE = `usage:
   opsplane gpu status [--pool P] [--json]
-  opsplane gpu scale --nodes N [--pool P] [--dry-run] [--wait] [--json] [--reason TEXT]
-  opsplane gpu autoscaling --min A --max B [--pool P] [--dry-run] [--wait] [--json] [--reason TEXT]
+  opsplane gpu scale --nodes N [--pool P]
+  opsplane gpu autoscaling --min A --max B [--pool P]
 
-  Node counts are per zone, as GKE counts them. --pool defaults to the platform's GPU pool.
-  Also: --actor user:EMAIL, --idempotency-key KEY, --timeout SECONDS (with --wait, default 600).`;
+  Node counts are per zone, as GKE counts them. --pool defaults to the platform's GPU pool.`;
 
-const runGpuCommand = async (ctx: CliContext, argv: string[]): Promise<number> => {
-  const [sub, ...rest] = argv;
-  if (sub === 'scale') {
-    const { values } = parseArgs({
-      args: rest,
-      options: { ...SUBMIT_OPTIONS, nodes: { type: 'string' }, pool: { type: 'string' } },
-      strict: true,
-    });
-    const args = { nodes: intFlag(values, 'nodes'), ...(values.pool ? { pool: values.pool } : {}) };
-    return submitCommand(ctx, values as SubmitFlags, 'gpu.scale', args, ['gpu', ...argv].join(' '));
-  }
-  if (sub === 'autoscaling') {
-    const { values } = parseArgs({
-      args: rest,
-      options: {
-        ...SUBMIT_OPTIONS,
-        min: { type: 'string' },
-        max: { type: 'string' },
-        pool: { type: 'string' },
-      },
-      strict: true,
-    });
-    const args = {
-      min: intFlag(values, 'min'),
-      max: intFlag(values, 'max'),
-      ...(values.pool ? { pool: values.pool } : {}),
-    };
-    return submitCommand(ctx, values as SubmitFlags, 'gpu.autoscaling.set', args, ['gpu', ...argv].join(' '));
-  }
-  if (sub === 'status') {
-    const { values } = parseArgs({
-      args: rest,
-      options: { pool: { type: 'string' }, json: { type: 'boolean', default: false } },
-      strict: true,
-    });
-    const client = await ctx.connect();
-    try {
-      const platform = await client.getPlatform();
-      const ref = gpuPoolRef(platform, values.pool);
-      const live = await client.readNodePool(ref);
-      const policy = platform.gpuPools[ref.pool];
-      const status = { pool: ref.pool, cluster: ref.cluster, live, desired: policy ?? null };
-      ctx.out(values.json ? JSON.stringify(status, null, 2) : renderPoolStatus(status));
-      return EXIT.ok;
-    } finally {
-      await client.close();
-    }
-  }
-  throw new UsageError(sub ? `unknown gpu subcommand "${sub}"\n${GPU_HELP}` : GPU_HELP);
+/** Usage of `opsplane gpu`, with the flags every submitting command takes. */
+const GPU_HELP = `${GPU_USAGE}\n${SUBMIT_HELP}`;
+
+/** `gpu scale` and `gpu autoscaling`: flags → args of gpu.scale and gpu.autoscaling.set. */
+const GPU_SPECS: Record<string, SubcommandSpec> = {
+  scale: {
+    type: 'gpu.scale',
+    flags: {
+      nodes: { field: 'nodes', kind: 'int', required: true },
+      pool: { field: 'pool', kind: 'string' },
+    },
+  },
+  autoscaling: {
+    type: 'gpu.autoscaling.set',
+    flags: {
+      min: { field: 'min', kind: 'int', required: true },
+      max: { field: 'max', kind: 'int', required: true },
+      pool: { field: 'pool', kind: 'string' },
+    },
+  },
 };
 
-export { GPU_HELP, runGpuCommand };
+/** `gpu status`: the pool live, beside desired state; reads only. */
+const gpuStatus = async (ctx: CliContext, argv: string[]): Promise<number> => {
+  const { values } = parseArgs({
+    args: argv,
+    options: { pool: { type: 'string' }, json: { type: 'boolean', default: false } },
+    strict: true,
+  });
+  const client = await ctx.connect();
+  try {
+    const platform = await client.getPlatform();
+    const ref = gpuPoolRef(platform, values.pool);
+    const live = await client.readNodePool(ref);
+    const policy = platform.gpuPools[ref.pool];
+    const status = { pool: ref.pool, cluster: ref.cluster, live, desired: policy ?? null };
+    ctx.out(values.json ? JSON.stringify(status, null, 2) : renderPoolStatus(status));
+    return EXIT.ok;
+  } finally {
+    await client.close();
+  }
+};
+
+/** `opsplane gpu …`: the GPU node pool's size and autoscaling. */
+const runGpuCommand = async (ctx: CliContext, argv: string[]): Promise<number> => {
+  const [sub, ...rest] = argv;
+  if (sub === 'status' && !wantsHelp(rest)) return gpuStatus(ctx, rest);
+  return runSpecGroup(ctx, 'gpu', GPU_HELP, GPU_SPECS, argv);
+};
+
+export { GPU_HELP, GPU_USAGE, runGpuCommand };

@@ -1,16 +1,30 @@
 import { parseArgs } from 'node:util';
 import { OPERATION_STATUSES, type OperationStatus } from '../../shared/ledger';
 import { type CliContext, EXIT, UsageError } from '../cli-context';
-import { renderList, renderRecord } from '../render';
+import { renderApprovalHint, renderList, renderRecord } from '../render';
+import { HELP_WORDS, wantsHelp } from './subcommand-spec';
 
+/** Usage of `opsplane ops`, also part of the top-level help. */
 const OPS_HELP = `usage:
   opsplane ops list [--status STATUS] [--limit N] [--json]
   opsplane ops show ID [--json]
 
-  STATUS is one of ${OPERATION_STATUSES.join(', ')}.`;
+  STATUS is one of ${OPERATION_STATUSES.join(', ')}.
+  ops show prints the plan diff, the approval (why it is needed, the decision, the approver and
+  their comment), why a parked operation waits and when it resumes, and for an operation waiting
+  for approval, who can approve it and how.`;
 
+/** `opsplane ops …`: reads the ledger, the audit trail of every operation. */
 const runOpsCommand = async (ctx: CliContext, argv: string[]): Promise<number> => {
   const [sub, ...rest] = argv;
+  if (!sub) {
+    ctx.out(OPS_HELP);
+    return EXIT.usage;
+  }
+  if (HELP_WORDS.has(sub) || wantsHelp(rest)) {
+    ctx.out(OPS_HELP);
+    return EXIT.ok;
+  }
   if (sub === 'list') {
     const { values } = parseArgs({
       args: rest,
@@ -55,7 +69,14 @@ const runOpsCommand = async (ctx: CliContext, argv: string[]): Promise<number> =
         ctx.err(`no operation ${id}`);
         return EXIT.operationFailed;
       }
-      ctx.out(values.json ? JSON.stringify(record, null, 2) : renderRecord(record));
+      if (values.json) ctx.out(JSON.stringify(record, null, 2));
+      else if (record.status === 'pending_approval') {
+        const access = await client.getPlatform().then(
+          (platform) => platform.access,
+          () => undefined,
+        );
+        ctx.out(`${renderRecord(record)}\n\n${renderApprovalHint(record, access)}`);
+      } else ctx.out(renderRecord(record));
       return EXIT.ok;
     } finally {
       await client.close();

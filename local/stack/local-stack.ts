@@ -5,8 +5,9 @@ import { dirname, join } from 'node:path';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import type { PubSub } from '@google-cloud/pubsub';
 import { OPS_COMMAND_FUNCTION, registerOpsCommandFunction } from '../../functions/ops-command';
+import { OPS_POLLER_FUNCTION, registerOpsPollerFunction } from '../../functions/ops-poller';
 import { loadConfig } from '../../shared/config';
-import { desiredStateFromFixture } from '../../shared/desired-state';
+import { desiredStateFromFixture, usersFromFixture, withOperator } from '../../shared/desired-state';
 import { type Logger, silentLogger } from '../../shared/logging';
 import { createFirestore, createPubsub, createStores } from '../../shared/runtime';
 import { startEmulators } from '../emulators';
@@ -34,6 +35,13 @@ interface LocalStackOptions {
   timeScale: number;
   /** Extra function environment (poll interval, TTLs, LOG_LEVEL…). */
   functionEnv?: Record<string, string>;
+  /**
+   * Actors given every permission (desired state's `operators` group): the local operator, i.e. the
+   * actor the CLI sends commands as, so that local commands are not refused.
+   */
+  operators?: string[];
+  /** How often the operations poller runs (Cloud Scheduler runs it every minute); 0: never. */
+  pollerTickMs?: number;
   /** Where to write the endpoints for other tools (the CLI); omitted: not written. */
   infoFile?: string;
   logger?: Logger;
@@ -84,6 +92,75 @@ const wirePubsub = async (pubsub: PubSub, projectId: string, functionUrl: string
   await ensureSubscription(LOCAL_TOPICS.results, `${LOCAL_TOPICS.results}-keep`, {});
 };
 
+/** The function environment that points every Google client at the simulator. */
+const simulatorEndpointEnv = (simulator: RunningSimulator): Record<string, string> => {
+  const { endpoints } = simulator;
+  const env: Record<string, string> = {
+    OPSPLANE_CONTAINER_ENDPOINT: endpoints.container,
+    OPSPLANE_COMPUTE_ENDPOINT: endpoints.compute,
+  };
+  const optional = {
+    OPSPLANE_SQLADMIN_ENDPOINT: endpoints.sqladmin,
+    OPSPLANE_FILE_ENDPOINT: endpoints.file,
+    OPSPLANE_IAM_ENDPOINT: endpoints.iam,
+    OPSPLANE_CLOUDRESOURCEMANAGER_ENDPOINT: endpoints.cloudresourcemanager,
+    OPSPLANE_IAP_ENDPOINT: endpoints.iap,
+    OPSPLANE_SECRETMANAGER_ENDPOINT: endpoints.secretmanager,
+    OPSPLANE_KUBERNETES_ENDPOINT: endpoints.kubernetes,
+  };
+  for (const [name, url] of Object.entries(optional)) if (url) env[name] = url;
+  return env;
+};
+
+/** Serves a registered function on a loopback port; its stop lets requests in flight finish first. */
+const serveFunction = async (
+  name: string,
+  port: number,
+  stops: Array<() => Promise<void>>,
+): Promise<string> => {
+  const server = getTestServer(name);
+  const bound = await listen(server, port);
+  stops.push(
+    () =>
+      new Promise<void>((resolve) => {
+        // Let deliveries in flight finish (they write to Firestore, closed after this), then
+        // cut whatever is still open after a grace period.
+        const force = setTimeout(() => server.closeAllConnections(), 5000);
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  );
+  return `http://127.0.0.1:${bound}`;
+};
+
+/**
+ * Calls the poller function every `tickMs`, as Cloud Scheduler would (one tick at a time).
+ * Returns its stop.
+ */
+const startPollerTicks = (pollerUrl: string, tickMs: number, logger: Logger): (() => Promise<void>) => {
+  let running: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = fetch(pollerUrl, { method: 'POST' })
+      .then(async (response) => {
+        if (!response.ok)
+          logger.warn('poller tick failed', { status: response.status, body: await response.text() });
+      })
+      .catch((error: unknown) => logger.warn('poller tick failed', { error: String(error) }))
+      .finally(() => {
+        running = undefined;
+      });
+  }, tickMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+};
+
 const startLocalStack = async (options: LocalStackOptions): Promise<RunningLocalStack> => {
   const logger = options.logger ?? silentLogger;
   const stops: Array<() => Promise<void>> = [];
@@ -123,10 +200,11 @@ const startLocalStack = async (options: LocalStackOptions): Promise<RunningLocal
       GOOGLE_CLOUD_PROJECT: options.projectId,
       FIRESTORE_EMULATOR_HOST: hosts.firestoreHost,
       PUBSUB_EMULATOR_HOST: hosts.pubsubHost,
-      OPSPLANE_CONTAINER_ENDPOINT: simulator.endpoints.container,
-      OPSPLANE_COMPUTE_ENDPOINT: simulator.endpoints.compute,
+      ...simulatorEndpointEnv(simulator),
+      OPSPLANE_KUBERNETES_TOKEN: 'local',
       OPSPLANE_POLL_INTERVAL_MS: '500',
-      OPSPLANE_POLL_DEADLINE_MS: '60000',
+      OPSPLANE_POLL_DEADLINE_MS: '20000',
+      OPSPLANE_PARKED_POLL_MS: '2000',
       OPSPLANE_CLAIM_TTL_MS: '120000',
       OPSPLANE_LEASE_TTL_MS: '120000',
       OPSPLANE_MAX_ATTEMPTS: '8',
@@ -137,25 +215,15 @@ const startLocalStack = async (options: LocalStackOptions): Promise<RunningLocal
     // Desired state starts from the fixture's (the emulator keeps nothing across restarts).
     const firestore = createFirestore(config);
     stops.push(() => firestore.terminate());
-    await createStores(firestore).desiredState.putPlatform(desiredStateFromFixture(options.fixture));
+    const { desiredState } = createStores(firestore);
+    const seeded = (options.operators ?? []).reduce(withOperator, desiredStateFromFixture(options.fixture));
+    await desiredState.putPlatform(seeded);
+    for (const user of usersFromFixture(options.fixture, new Date())) await desiredState.putUser(user);
 
     registerOpsCommandFunction(env);
-    const server = getTestServer(OPS_COMMAND_FUNCTION);
-    const functionPort = await listen(server, options.functionPort ?? 0);
-    stops.push(
-      () =>
-        new Promise<void>((resolve) => {
-          // Let deliveries in flight finish (they write to Firestore, closed after this), then
-          // cut whatever is still open after a grace period.
-          const force = setTimeout(() => server.closeAllConnections(), 5000);
-          server.close(() => {
-            clearTimeout(force);
-            resolve();
-          });
-          server.closeIdleConnections();
-        }),
-    );
-    const functionUrl = `http://127.0.0.1:${functionPort}`;
+    const functionUrl = await serveFunction(OPS_COMMAND_FUNCTION, options.functionPort ?? 0, stops);
+    registerOpsPollerFunction(env);
+    const pollerUrl = await serveFunction(OPS_POLLER_FUNCTION, 0, stops);
 
     const pubsub = createPubsub(config);
     stops.push(() => pubsub.close());
@@ -164,6 +232,8 @@ const startLocalStack = async (options: LocalStackOptions): Promise<RunningLocal
       await pubsub.subscription(`${LOCAL_TOPICS.commands}-push`).delete();
     });
     await wirePubsub(pubsub, options.projectId, functionUrl);
+    const tickMs = options.pollerTickMs ?? 2000;
+    if (tickMs > 0) stops.push(startPollerTicks(pollerUrl, tickMs, logger));
 
     const platform = desiredStateFromFixture(options.fixture);
     const info: LocalStackInfo = {
@@ -171,7 +241,7 @@ const startLocalStack = async (options: LocalStackOptions): Promise<RunningLocal
       firestore: hosts.firestoreHost,
       pubsub: hosts.pubsubHost,
       simulator: simulator.endpoints,
-      functions: { [OPS_COMMAND_FUNCTION]: functionUrl },
+      functions: { [OPS_COMMAND_FUNCTION]: functionUrl, [OPS_POLLER_FUNCTION]: pollerUrl },
       topics: LOCAL_TOPICS,
       platform: {
         projectId: platform.projectId,

@@ -37,6 +37,187 @@ const GpuAutoscalingSetArgsSchema = z
   .strict()
   .refine((args) => args.min <= args.max, { message: 'must not be greater than max', path: ['min'] });
 
+/** A user's email, lowercase as IAM stores it. */
+const EmailSchema = z
+  .string()
+  .max(254)
+  .regex(/^[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}$/, 'must be a lowercase email address, e.g. ada@acme.ai');
+
+/** A role template name from desired state, e.g. `ml-engineer`. */
+const RoleTemplateNameSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a role template name (lowercase letters, digits, hyphens)');
+
+/** A team name; also used in namespace labels. */
+const TeamNameSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits, hyphens');
+
+/** An RFC 3339 timestamp with an explicit offset, e.g. `2026-12-31T00:00:00Z`. */
+const TimestampSchema = z.iso.datetime({
+  offset: true,
+  message: 'must be an RFC 3339 timestamp, e.g. 2026-12-31T00:00:00Z',
+});
+
+/** A service account email, e.g. `ci-terraform@acme-ml-prod.iam.gserviceaccount.com`. */
+const ServiceAccountEmailSchema = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z0-9.-]+\.gserviceaccount\.com$/,
+    'must be a service account email (<name>@<project>.iam.gserviceaccount.com)',
+  );
+
+/** A Cloud SQL instance id (no project prefix). */
+const SqlInstanceNameSchema = z
+  .string()
+  .regex(
+    /^[a-z]([-a-z0-9]{0,96}[a-z0-9])?$/,
+    'must be a Cloud SQL instance id (lowercase letters, digits, hyphens)',
+  );
+
+/** A Cloud SQL backup run id: a decimal int64, as a string (JSON numbers lose precision above 2^53). */
+const SqlBackupRunIdSchema = z
+  .union([z.string(), z.number().int().nonnegative()])
+  .transform(String)
+  .pipe(z.string().regex(/^\d{1,19}$/, 'must be a backup run id (digits)'));
+
+/** A Filestore instance id (no project or location). */
+const FilestoreInstanceNameSchema = z
+  .string()
+  .regex(
+    /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/,
+    'must be a Filestore instance id (lowercase letters, digits, hyphens)',
+  );
+
+/** A Filestore file share name. */
+const FileShareNameSchema = z
+  .string()
+  .regex(
+    /^[a-zA-Z][a-zA-Z0-9_]{0,15}$/,
+    'must be a file share name (letters, digits, underscores; up to 16)',
+  );
+
+/** A Filestore backup: its id, or its full name `projects/…/locations/…/backups/…`. */
+const FilestoreBackupSchema = z
+  .string()
+  .regex(
+    /^(projects\/[^/]+\/locations\/[^/]+\/backups\/)?[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/,
+    'must be a backup id or projects/<p>/locations/<region>/backups/<id>',
+  );
+
+/** The id of an operation in the ledger (its idempotency key). */
+const OperationIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$/, 'must be an operation id as `opsplane ops list` shows it');
+
+const UserAddArgsSchema = z
+  .object({
+    email: EmailSchema.describe('The user to add'),
+    role: RoleTemplateNameSchema.describe('Role template from desired state, e.g. ml-engineer'),
+    team: TeamNameSchema.optional().describe('Team the user belongs to'),
+    profile: z.boolean().default(true).describe('Create a personal Kubeflow profile'),
+    expiresAt: TimestampSchema.optional().describe(
+      'When access ends (required by contractor-like templates)',
+    ),
+  })
+  .strict();
+
+const UserRoleSetArgsSchema = z
+  .object({
+    email: EmailSchema.describe('The user'),
+    role: RoleTemplateNameSchema.describe('New role template'),
+  })
+  .strict();
+
+const UserRemoveArgsSchema = z.object({ email: EmailSchema.describe('The user to remove') }).strict();
+
+const KeysRotateArgsSchema = z
+  .object({
+    serviceAccount: ServiceAccountEmailSchema.describe('Service account whose user-managed key is rotated'),
+    graceHours: z
+      .number()
+      .min(0)
+      .max(24 * 30)
+      .optional()
+      .describe('Hours the old key stays enabled after the new one is stored; default from the key policy'),
+  })
+  .strict();
+
+const KeysPruneArgsSchema = z
+  .object({
+    serviceAccount: ServiceAccountEmailSchema.describe('Service account whose old keys are removed'),
+  })
+  .strict();
+
+const SqlBackupArgsSchema = z
+  .object({
+    instance: SqlInstanceNameSchema.describe('Cloud SQL instance id'),
+    description: z.string().max(200).optional().describe('Backup description, e.g. pre-upgrade-OPS-123'),
+  })
+  .strict();
+
+const SqlRestoreArgsSchema = z
+  .object({
+    instance: SqlInstanceNameSchema.describe('Instance restored into (overwritten)'),
+    backupId: SqlBackupRunIdSchema.describe('Backup run id'),
+    sourceInstance: SqlInstanceNameSchema.optional().describe(
+      'Instance the backup belongs to; default: instance',
+    ),
+  })
+  .strict();
+
+const SqlCloneArgsSchema = z
+  .object({
+    instance: SqlInstanceNameSchema.describe('Source instance'),
+    pointInTime: TimestampSchema.describe('Point in time to clone at'),
+    targetInstance: SqlInstanceNameSchema.describe('New instance id'),
+  })
+  .strict()
+  .refine((args) => args.instance !== args.targetInstance, {
+    message: 'must differ from instance',
+    path: ['targetInstance'],
+  });
+
+const SqlBackupsPruneArgsSchema = z
+  .object({ instance: SqlInstanceNameSchema.describe('Instance whose on-demand backups are pruned') })
+  .strict();
+
+const FilestoreBackupArgsSchema = z
+  .object({
+    instance: FilestoreInstanceNameSchema.describe('Filestore instance id'),
+    share: FileShareNameSchema.optional().describe("File share; default: the instance's share"),
+  })
+  .strict();
+
+const FilestoreSnapshotArgsSchema = z
+  .object({ instance: FilestoreInstanceNameSchema.describe('Filestore instance id') })
+  .strict();
+
+const FilestoreRestoreArgsSchema = z
+  .object({
+    instance: FilestoreInstanceNameSchema.describe('Instance restored in place (overwritten)'),
+    backup: FilestoreBackupSchema.describe('Backup id or full name'),
+    share: FileShareNameSchema.optional().describe("File share; default: the instance's share"),
+  })
+  .strict();
+
+const FilestoreBackupsPruneArgsSchema = z
+  .object({ instance: FilestoreInstanceNameSchema.describe('Instance whose backups are pruned') })
+  .strict();
+
+const ApprovalDecisionArgsSchema = z
+  .object({
+    operationId: OperationIdSchema.describe('The operation waiting for approval'),
+    comment: z.string().max(2000).optional().describe('Why'),
+  })
+  .strict();
+
+/**
+ * `operation`: carried out by its module in shared/operations. `approval`: a decision on another
+ * operation, handled by the command processor itself.
+ */
+type CommandKind = 'operation' | 'approval';
+
 interface CatalogEntry {
   /** Schema of `args`. */
   readonly args: z.ZodType;
@@ -44,9 +225,11 @@ interface CatalogEntry {
   readonly summary: string;
   /** The permission the actor must hold. */
   readonly permission: string;
+  /** The ops catalog's class; A3 always stops for a human. Operations may ask for approval on top (escalations). */
   readonly approvalClass: ApprovalClass;
   /** Whether the operation changes the platform (false: read-only). */
   readonly mutates: boolean;
+  readonly kind: CommandKind;
 }
 
 const COMMAND_CATALOG = {
@@ -56,6 +239,7 @@ const COMMAND_CATALOG = {
     permission: 'gpu.scale',
     approvalClass: 'A2',
     mutates: true,
+    kind: 'operation',
   },
   'gpu.autoscaling.set': {
     args: GpuAutoscalingSetArgsSchema,
@@ -63,6 +247,128 @@ const COMMAND_CATALOG = {
     permission: 'gpu.autoscaling.set',
     approvalClass: 'A2',
     mutates: true,
+    kind: 'operation',
+  },
+  'user.add': {
+    args: UserAddArgsSchema,
+    summary: 'Give a user a role: project IAM, IAP access and a Kubeflow profile',
+    permission: 'user.add',
+    approvalClass: 'A1',
+    mutates: true,
+    kind: 'operation',
+  },
+  'user.role.set': {
+    args: UserRoleSetArgsSchema,
+    summary: "Change a user's role template (escalations to admin-like roles need approval)",
+    permission: 'user.role.set',
+    approvalClass: 'A1',
+    mutates: true,
+    kind: 'operation',
+  },
+  'user.remove': {
+    args: UserRemoveArgsSchema,
+    summary: 'Remove every binding and the profile of a user; report keys they held',
+    permission: 'user.remove',
+    approvalClass: 'A3',
+    mutates: true,
+    kind: 'operation',
+  },
+  'keys.rotate': {
+    args: KeysRotateArgsSchema,
+    summary:
+      'New service-account key into Secret Manager; old keys and versions retired after a grace period',
+    permission: 'keys.rotate',
+    approvalClass: 'A2',
+    mutates: true,
+    kind: 'operation',
+  },
+  'keys.prune': {
+    args: KeysPruneArgsSchema,
+    summary: 'Delete disabled keys past the key policy, and surplus old keys, keeping the newest',
+    permission: 'keys.prune',
+    approvalClass: 'A2',
+    mutates: true,
+    kind: 'operation',
+  },
+  'sql.backup': {
+    args: SqlBackupArgsSchema,
+    summary: 'Take an on-demand Cloud SQL backup',
+    permission: 'sql.backup',
+    approvalClass: 'A1',
+    mutates: true,
+    kind: 'operation',
+  },
+  'sql.restore': {
+    args: SqlRestoreArgsSchema,
+    summary: 'Restore a Cloud SQL backup into an instance (overwrites it)',
+    permission: 'sql.restore',
+    approvalClass: 'A3',
+    mutates: true,
+    kind: 'operation',
+  },
+  'sql.clone': {
+    args: SqlCloneArgsSchema,
+    summary: 'Clone a Cloud SQL instance at a point in time into a new instance',
+    permission: 'sql.clone',
+    approvalClass: 'A2',
+    mutates: true,
+    kind: 'operation',
+  },
+  'sql.backups.prune': {
+    args: SqlBackupsPruneArgsSchema,
+    summary: 'Delete on-demand Cloud SQL backups outside the retention policy',
+    permission: 'sql.backups.prune',
+    approvalClass: 'A2',
+    mutates: true,
+    kind: 'operation',
+  },
+  'filestore.backup': {
+    args: FilestoreBackupArgsSchema,
+    summary: 'Back up a Filestore share',
+    permission: 'filestore.backup',
+    approvalClass: 'A1',
+    mutates: true,
+    kind: 'operation',
+  },
+  'filestore.snapshot': {
+    args: FilestoreSnapshotArgsSchema,
+    summary: 'Snapshot a Filestore instance (ZONAL, REGIONAL and ENTERPRISE tiers)',
+    permission: 'filestore.snapshot',
+    approvalClass: 'A1',
+    mutates: true,
+    kind: 'operation',
+  },
+  'filestore.restore': {
+    args: FilestoreRestoreArgsSchema,
+    summary: 'Restore a Filestore backup onto its instance in place (overwrites the share)',
+    permission: 'filestore.restore',
+    approvalClass: 'A3',
+    mutates: true,
+    kind: 'operation',
+  },
+  'filestore.backups.prune': {
+    args: FilestoreBackupsPruneArgsSchema,
+    summary: 'Delete Filestore backups outside the retention policy',
+    permission: 'filestore.backups.prune',
+    approvalClass: 'A2',
+    mutates: true,
+    kind: 'operation',
+  },
+  'approval.grant': {
+    args: ApprovalDecisionArgsSchema,
+    summary: 'Approve an operation waiting for approval (not by its requester)',
+    permission: 'approval.grant',
+    approvalClass: 'A0',
+    mutates: true,
+    kind: 'approval',
+  },
+  'approval.deny': {
+    args: ApprovalDecisionArgsSchema,
+    summary: 'Deny an operation waiting for approval; it ends rejected',
+    permission: 'approval.deny',
+    approvalClass: 'A0',
+    mutates: true,
+    kind: 'approval',
   },
 } as const satisfies Record<string, CatalogEntry>;
 
@@ -75,14 +381,40 @@ type CommandArgs<T extends CommandType> = z.infer<(typeof COMMAND_CATALOG)[T]['a
 type GpuScaleArgs = CommandArgs<'gpu.scale'>;
 type GpuAutoscalingSetArgs = CommandArgs<'gpu.autoscaling.set'>;
 
-export type { ApprovalClass, CatalogEntry, CommandArgs, CommandType, GpuAutoscalingSetArgs, GpuScaleArgs };
+/** Command types carried out by an operation module. */
+type OperationCommandType = {
+  [T in CommandType]: (typeof COMMAND_CATALOG)[T]['kind'] extends 'operation' ? T : never;
+}[CommandType];
+/** Command types that decide on another operation's approval. */
+type ApprovalCommandType = Exclude<CommandType, OperationCommandType>;
+const isApprovalCommandType = (type: CommandType): type is ApprovalCommandType =>
+  COMMAND_CATALOG[type].kind === 'approval';
+
+export type {
+  ApprovalClass,
+  ApprovalCommandType,
+  CatalogEntry,
+  CommandArgs,
+  CommandKind,
+  CommandType,
+  GpuAutoscalingSetArgs,
+  GpuScaleArgs,
+  OperationCommandType,
+};
 export {
   APPROVAL_CLASSES,
   COMMAND_CATALOG,
   COMMAND_TYPES,
+  EmailSchema,
   GpuAutoscalingSetArgsSchema,
   GpuScaleArgsSchema,
+  isApprovalCommandType,
   isCommandType,
   NodeCountSchema,
   NodePoolNameSchema,
+  OperationIdSchema,
+  RoleTemplateNameSchema,
+  ServiceAccountEmailSchema,
+  TeamNameSchema,
+  TimestampSchema,
 };

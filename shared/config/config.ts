@@ -19,12 +19,30 @@ const ConfigSchema = z.object({
   OPSPLANE_RESULTS_TOPIC: z.string().min(3).default('ops-results'),
   FIRESTORE_EMULATOR_HOST: hostPort.optional(),
   PUBSUB_EMULATOR_HOST: hostPort.optional(),
-  /** Point the GKE and Compute clients at the platform simulator instead of Google. */
+  /** Point each Google client at the platform simulator instead of Google (absent: Google). */
   OPSPLANE_CONTAINER_ENDPOINT: endpoint.optional(),
   OPSPLANE_COMPUTE_ENDPOINT: endpoint.optional(),
+  OPSPLANE_SQLADMIN_ENDPOINT: endpoint.optional(),
+  OPSPLANE_FILE_ENDPOINT: endpoint.optional(),
+  OPSPLANE_IAM_ENDPOINT: endpoint.optional(),
+  OPSPLANE_CLOUDRESOURCEMANAGER_ENDPOINT: endpoint.optional(),
+  OPSPLANE_IAP_ENDPOINT: endpoint.optional(),
+  OPSPLANE_SECRETMANAGER_ENDPOINT: endpoint.optional(),
+  /** The GKE cluster's Kubernetes API server (Kubeflow profiles), e.g. its private endpoint. */
+  OPSPLANE_KUBERNETES_ENDPOINT: endpoint.optional(),
+  /** Bearer token for the Kubernetes API; locally any value (the simulator ignores it). */
+  OPSPLANE_KUBERNETES_TOKEN: z.string().min(1).optional(),
+  /** The cluster CA (PEM or base64 of it), GKE's masterAuth.clusterCaCertificate. */
+  OPSPLANE_KUBERNETES_CA: z.string().min(1).optional(),
   OPSPLANE_POLL_INTERVAL_MS: ms.default(5000),
   /** Under the 540 s event-function timeout, with room to record the outcome. */
-  OPSPLANE_POLL_DEADLINE_MS: ms.default(480_000),
+  /**
+   * How long one invocation waits on a Google operation before parking it (the operations poller
+   * resumes it). Short: a function never waits out an hour-long restore.
+   */
+  OPSPLANE_POLL_DEADLINE_MS: ms.default(60_000),
+  /** When a parked Google operation is looked at again. */
+  OPSPLANE_PARKED_POLL_MS: ms.default(30_000),
   OPSPLANE_CLAIM_TTL_MS: ms.default(600_000),
   OPSPLANE_LEASE_TTL_MS: ms.default(600_000),
   OPSPLANE_MAX_ATTEMPTS: ms.default(20),

@@ -10,6 +10,12 @@ const ERROR_CODES = [
   'INVALID_COMMAND',
   /** The plan would break a policy bound (e.g. more nodes than the pool policy allows). */
   'POLICY_VIOLATION',
+  /** The actor does not hold the command's permission, or may not decide this approval. */
+  'PERMISSION_DENIED',
+  /** An approver denied the operation. */
+  'APPROVAL_DENIED',
+  /** The plan changed between approval and apply: the approval no longer holds. */
+  'APPROVAL_STALE',
   /** A resource the command names does not exist. */
   'NOT_FOUND',
   /** Another operation holds the lease on the same resource. */
@@ -152,12 +158,25 @@ class OperationFailedError extends ControlPlaneError {
   }
 }
 
+/**
+ * Not a failure: a Google operation is still running, or a wait (a grace period) has not ended.
+ * The command processor parks the operation and the operations poller resumes it at `resumeAt`
+ * (absent: at the next poll).
+ */
 class OperationPendingError extends ControlPlaneError {
-  constructor(operationName: string) {
-    super('OPERATION_PENDING', `operation ${operationName} is still running; will resume polling`, true, {
-      details: { operationName },
-    });
+  readonly resumeAt: Date | undefined;
+
+  constructor(operationName: string, options: { resumeAt?: Date; message?: string } = {}) {
+    super(
+      'OPERATION_PENDING',
+      options.message ?? `operation ${operationName} is still running; will resume polling`,
+      true,
+      {
+        details: { operationName, ...(options.resumeAt ? { resumeAt: options.resumeAt.toISOString() } : {}) },
+      },
+    );
     this.name = 'OperationPendingError';
+    this.resumeAt = options.resumeAt;
   }
 }
 
@@ -172,6 +191,25 @@ class StateConflictError extends ControlPlaneError {
   constructor(message: string, options?: ErrorOptions) {
     super('STATE_CONFLICT', message, true, options);
     this.name = 'StateConflictError';
+  }
+}
+
+class PermissionDeniedError extends ControlPlaneError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('PERMISSION_DENIED', message, false, details ? { details } : undefined);
+    this.name = 'PermissionDeniedError';
+  }
+}
+
+/** Ends an operation waiting for approval: denied, or approved for a plan that no longer holds. */
+class ApprovalRefusedError extends ControlPlaneError {
+  constructor(
+    code: 'APPROVAL_DENIED' | 'APPROVAL_STALE',
+    message: string,
+    details?: Record<string, unknown>,
+  ) {
+    super(code, message, false, details ? { details } : undefined);
+    this.name = 'ApprovalRefusedError';
   }
 }
 
@@ -195,6 +233,7 @@ const toControlPlaneError = (error: unknown): ControlPlaneError => {
 
 export type { ErrorCode, ErrorRecord };
 export {
+  ApprovalRefusedError,
   ConfigError,
   ControlPlaneError,
   ERROR_CODES,
@@ -205,6 +244,7 @@ export {
   NotFoundError,
   OperationFailedError,
   OperationPendingError,
+  PermissionDeniedError,
   PolicyViolationError,
   ResourceBusyError,
   StateConflictError,

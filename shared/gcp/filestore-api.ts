@@ -171,6 +171,12 @@ interface FilestoreApi {
   /** In-place restore of a share; Basic tiers only (`supportsInPlaceRestore`). */
   startRestore(ref: FilestoreInstanceRef, request: StartRestoreRequest): Promise<FilestoreOperationView>;
   getOperation(name: string): Promise<FilestoreOperationView>;
+  /**
+   * Every google.longrunning operation in `location` (a zone or a region), all pages followed:
+   * how an attempt that crashed after starting a mutation, before recording it, finds that
+   * operation again (by `target`, `verb` and `createTime`) instead of starting a second one.
+   */
+  listOperations(projectId: string, location: string): Promise<FilestoreOperationView[]>;
 }
 
 /** The client methods this module uses; `descriptors` holds the decoders for packed results. */
@@ -186,6 +192,7 @@ type FilestoreClient = Pick<
   | 'deleteSnapshot'
   | 'restoreInstance'
   | 'getOperation'
+  | 'listOperationsAsync'
   | 'descriptors'
 >;
 
@@ -551,6 +558,22 @@ const createFilestoreApi = (client: () => FilestoreClient): FilestoreApi => {
       } catch (error) {
         throw fromGcpError(error, `read operation ${name}`);
       }
+    },
+
+    async listOperations(projectId, location) {
+      const name = `projects/${projectId}/locations/${location}`;
+      const operations: FilestoreOperationView[] = [];
+      try {
+        // The generic longrunning LIST (api-contracts §3: operations.list). The iterator follows
+        // every page itself; `autoPaginate: false` only says so to gax, which warns otherwise.
+        const request = { name } as Parameters<FilestoreClient['listOperationsAsync']>[0];
+        for await (const op of client().listOperationsAsync(request, { autoPaginate: false })) {
+          operations.push(operationView(op));
+        }
+      } catch (error) {
+        throw fromGcpError(error, `list operations ${name}`);
+      }
+      return operations;
     },
   };
 };

@@ -79,6 +79,11 @@ interface IamApi {
   enableKey(serviceAccount: string, keyId: string): Promise<void>;
   deleteKey(serviceAccount: string, keyId: string): Promise<void>;
   getServiceAccount(email: string): Promise<ServiceAccountView>;
+  /**
+   * Every service account of the project, all pages: offboarding looks for the user in each one's
+   * own policy (who may act as it), which the project policy does not show.
+   */
+  listServiceAccounts(projectId: string): Promise<ServiceAccountView[]>;
 }
 
 /** What {@link createIamApi} is built from. */
@@ -168,6 +173,27 @@ const isKeyLimit = (error: unknown): boolean => {
 };
 
 const keyIdOf = (name: string): string => name.split('/').pop() ?? '';
+
+/** Page size of `serviceAccounts.list`; Google's maximum is 100. */
+const SERVICE_ACCOUNT_PAGE_SIZE = 100;
+
+/** The view of a service account as `get` and `list` return it. */
+const toServiceAccountView = (
+  data: {
+    email?: string | null;
+    name?: string | null;
+    uniqueId?: string | null;
+    displayName?: string | null;
+    disabled?: boolean | null;
+  },
+  fallbackEmail = '',
+): ServiceAccountView => ({
+  email: data.email ?? fallbackEmail,
+  name: data.name ?? '',
+  uniqueId: data.uniqueId ?? '',
+  displayName: data.displayName ?? '',
+  disabled: Boolean(data.disabled),
+});
 
 /** IamApi over the discovery clients of IAM, Resource Manager v3 and IAP. */
 const createIamApi = (deps: IamApiDeps): IamApi => {
@@ -357,14 +383,26 @@ const createIamApi = (deps: IamApiDeps): IamApi => {
         const { data } = await clients
           .iam()
           .projects.serviceAccounts.get({ name: serviceAccountResource(email) });
-        return {
-          email: data.email ?? email,
-          name: data.name ?? '',
-          uniqueId: data.uniqueId ?? '',
-          displayName: data.displayName ?? '',
-          disabled: Boolean(data.disabled),
-        };
+        return toServiceAccountView(data, email);
       }),
+
+    async listServiceAccounts(projectId) {
+      const accounts: ServiceAccountView[] = [];
+      let pageToken: string | undefined;
+      do {
+        const token = pageToken;
+        const { data } = await keyCall('list service accounts', `project ${projectId}`, () =>
+          clients.iam().projects.serviceAccounts.list({
+            name: `projects/${projectId}`,
+            pageSize: SERVICE_ACCOUNT_PAGE_SIZE,
+            ...(token ? { pageToken: token } : {}),
+          }),
+        );
+        accounts.push(...(data.accounts ?? []).map((account) => toServiceAccountView(account)));
+        pageToken = data.nextPageToken ?? undefined;
+      } while (pageToken);
+      return accounts;
+    },
   };
 };
 

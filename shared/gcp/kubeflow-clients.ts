@@ -1,12 +1,18 @@
-import { CoreV1Api, CustomObjectsApi, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import type * as KubernetesClientModule from '@kubernetes/client-node';
 import { ConfigError } from '../errors';
 import type { KubeflowClients } from './kubeflow-api';
 
 /**
- * Builds the @kubernetes/client-node clients for the GKE cluster's API server. client-node v2 is
- * an ES module; this repository compiles to CommonJS, and Node 22 `require()`s ES modules, so the
- * plain import above is all production needs.
+ * Builds the @kubernetes/client-node clients for the GKE cluster's API server. client-node v2 is an
+ * ES module and this repository compiles to CommonJS; Node 22 `require()`s ES modules, so it is
+ * loaded with Node's own `require`, on first use. Going through `process.getBuiltinModule` rather
+ * than a plain import keeps it out of jest's module system, which cannot load an ES module from
+ * CommonJS, so the same wiring runs in tests; and nothing is loaded until a cluster is reached.
  */
+const loadKubernetesClientModule = (): typeof KubernetesClientModule =>
+  process.getBuiltinModule('node:module').createRequire(__filename)(
+    '@kubernetes/client-node',
+  ) as typeof KubernetesClientModule;
 
 interface KubeflowClusterOptions {
   /** The API server, e.g. `https://10.0.0.2` (GKE `endpoint`) or `http://127.0.0.1:8499` (simulator). */
@@ -71,6 +77,8 @@ const createKubeflowClient = (options: KubeflowClusterOptions): (() => KubeflowC
   let clients: KubeflowClients | undefined;
   return () => {
     if (!clients) {
+      const { CoreV1Api, CustomObjectsApi, KubeConfig, RbacAuthorizationV1Api } =
+        loadKubernetesClientModule();
       const kubeConfig = new KubeConfig();
       kubeConfig.loadFromOptions(config);
       clients = {

@@ -73,6 +73,11 @@ interface SqlOperationView {
   error?: { code: string; message: string };
   /** The backup run a BACKUP_VOLUME operation creates (`backupContext.backupId`). */
   backupRunId?: string;
+  /**
+   * RFC 3339 time Cloud SQL accepted the operation. Lets a caller tell an operation it started from
+   * older ones on the same instance (e.g. a restore started after its own safety backup).
+   */
+  insertTime?: string;
 }
 
 /** What `startRestore` restores, and from where. */
@@ -113,6 +118,11 @@ interface SqlApi {
    * the operation a crashed attempt started.
    */
   listRunningOperations(ref: SqlInstanceRef): Promise<SqlOperationView[]>;
+  /**
+   * Every operation of the instance, DONE ones included, newest first, all pages. For finding an
+   * operation a crashed attempt started and that has finished since (a restore has no other trace).
+   */
+  listOperations(ref: SqlInstanceRef): Promise<SqlOperationView[]>;
 }
 
 /** The parts of the `@googleapis/sqladmin` v1 client this adapter calls. */
@@ -172,6 +182,7 @@ const toOperationView = (raw: sqladmin_v1.Schema$Operation): SqlOperationView =>
   if (first) view.error = { code: str(first.code), message: str(first.message) };
   const backupId = raw.backupContext?.backupId;
   if (backupId !== null && backupId !== undefined && str(backupId)) view.backupRunId = str(backupId);
+  if (raw.insertTime) view.insertTime = raw.insertTime;
   return view;
 };
 
@@ -206,6 +217,28 @@ const backupRunNotFound =
 /** SqlApi over the `@googleapis/sqladmin` v1 client, built on first use by `client`. */
 const createSqlApi = (client: () => SqlAdminClient): SqlApi => {
   const instancePath = (ref: SqlInstanceRef): string => `${ref.projectId}/${ref.instance}`;
+
+  // operations.list has no status filter: the history is read in full, so that an operation queued
+  // behind newer DONE ones is not missed and a finished one can still be found.
+  const listOperations = async (ref: SqlInstanceRef): Promise<SqlOperationView[]> => {
+    const operations: SqlOperationView[] = [];
+    let pageToken: string | undefined;
+    try {
+      do {
+        const { data } = await client().operations.list({
+          project: ref.projectId,
+          instance: ref.instance,
+          maxResults: PAGE_SIZE,
+          ...(pageToken ? { pageToken } : {}),
+        });
+        operations.push(...(data.items ?? []).map(toOperationView));
+        pageToken = data.nextPageToken ?? undefined;
+      } while (pageToken);
+    } catch (error) {
+      throw translate(error, `list operations of ${instancePath(ref)}`, instanceNotFound(ref));
+    }
+    return operations;
+  };
 
   return {
     async getInstance(ref) {
@@ -345,29 +378,10 @@ const createSqlApi = (client: () => SqlAdminClient): SqlApi => {
     },
 
     async listRunningOperations(ref) {
-      const running: SqlOperationView[] = [];
-      let pageToken: string | undefined;
-      try {
-        // operations.list has no status filter; the history is read in full so that an operation
-        // queued behind newer DONE ones is not missed.
-        do {
-          const { data } = await client().operations.list({
-            project: ref.projectId,
-            instance: ref.instance,
-            maxResults: PAGE_SIZE,
-            ...(pageToken ? { pageToken } : {}),
-          });
-          for (const item of data.items ?? []) {
-            const op = toOperationView(item);
-            if (op.status !== 'DONE') running.push(op);
-          }
-          pageToken = data.nextPageToken ?? undefined;
-        } while (pageToken);
-      } catch (error) {
-        throw translate(error, `list operations of ${instancePath(ref)}`, instanceNotFound(ref));
-      }
-      return running;
+      return (await listOperations(ref)).filter((op) => op.status !== 'DONE');
     },
+
+    listOperations,
   };
 };
 

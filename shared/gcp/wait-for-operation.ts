@@ -1,6 +1,5 @@
 import { OperationFailedError, OperationPendingError } from '../errors';
 import type { Clock } from '../time';
-import type { GkeApi, GkeOperationView } from './gke-api';
 
 interface PollSettings {
   /** Pause between reads of the operation. */
@@ -44,21 +43,5 @@ const pollOperation = async <T extends PolledOperation>(
   }
 };
 
-/** Polls a GKE operation until DONE. */
-const waitForGkeOperation = (
-  gke: Pick<GkeApi, 'getOperation'>,
-  pollPath: string,
-  clock: Clock,
-  settings: PollSettings,
-  onProgress?: (op: GkeOperationView) => void,
-): Promise<GkeOperationView> =>
-  pollOperation(
-    () => gke.getOperation(pollPath),
-    (op) => op.status === 'DONE',
-    clock,
-    settings,
-    onProgress,
-  );
-
 export type { PolledOperation, PollSettings };
-export { pollOperation, waitForGkeOperation };
+export { pollOperation };

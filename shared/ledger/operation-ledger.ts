@@ -1,10 +1,12 @@
-import { type ErrorRecord, StateConflictError } from '../errors';
+import { type ErrorRecord, NotFoundError, PolicyViolationError, StateConflictError } from '../errors';
 import { type DocumentStore, MAX_CONCURRENT_RETRIES, type Versioned } from '../store';
 import {
+  type ApprovalRecord,
   type GoogleOperationRef,
   isFinalStatus,
   type OperationRecord,
   type OperationStatus,
+  type WaitingRecord,
 } from './operation-record';
 
 /** What a delivery of a command finds when it tries to start it. */
@@ -107,10 +109,12 @@ class OperationLedger {
       if (doc.claim && doc.claim.holder !== input.holder && doc.claim.expiresAt > now) {
         return { kind: 'in_progress', record: doc };
       }
+      // A parked operation resuming is not a new attempt: waiting is what it was asked to do.
+      const { waiting, ...rest } = doc;
       const resumed: OperationRecord = {
-        ...doc,
+        ...rest,
         status: 'running',
-        attempts: doc.attempts + 1,
+        attempts: waiting ? doc.attempts : doc.attempts + 1,
         claim,
         messageIds: doc.messageIds.includes(input.messageId)
           ? doc.messageIds
@@ -170,6 +174,110 @@ class OperationLedger {
     );
   }
 
+  async recordStep(id: string, holder: string, step: string, facts: Record<string, unknown>, now: Date) {
+    return this.update(
+      id,
+      holder,
+      (record) => ({ ...record, steps: { ...record.steps, [step]: facts } }),
+      now,
+    );
+  }
+
+  /** Parks a running operation: the claim is dropped, the lease kept, and the poller resumes it. */
+  async park(id: string, holder: string, waiting: WaitingRecord, now: Date): Promise<OperationRecord> {
+    return this.update(
+      id,
+      holder,
+      ({ claim: _claim, lastError: _lastError, ...record }) => ({ ...record, waiting }),
+      now,
+    );
+  }
+
+  /** Stops the operation for a human decision on its plan; the claim is dropped. */
+  async requestApproval(
+    id: string,
+    holder: string,
+    approval: ApprovalRecord,
+    now: Date,
+  ): Promise<OperationRecord> {
+    return this.update(
+      id,
+      holder,
+      ({ claim: _claim, lastError: _lastError, ...record }) => ({
+        ...record,
+        status: 'pending_approval',
+        approval,
+      }),
+      now,
+    );
+  }
+
+  /**
+   * Records an approver's decision on an operation waiting for approval. Granted: the operation is
+   * running again, parked for the poller to resume at once. Denied: it ends rejected.
+   *
+   * @throws NotFoundError for an unknown id; PolicyViolationError when it is not waiting for approval.
+   */
+  async decideApproval(
+    id: string,
+    decision: { granted: boolean; approver: string; comment?: string | undefined; error?: ErrorRecord },
+    now: Date,
+  ): Promise<OperationRecord> {
+    const at = now.toISOString();
+    for (let round = 0; round < MAX_CONCURRENT_RETRIES; round += 1) {
+      const current = await this.#store.get(id);
+      if (!current) throw new NotFoundError(`no operation ${id} in the ledger`);
+      const { doc } = current;
+      if (doc.status !== 'pending_approval' || !doc.approval) {
+        throw new PolicyViolationError(`operation ${id} is ${doc.status}, not waiting for approval`);
+      }
+      const approval: ApprovalRecord = {
+        ...doc.approval,
+        decision: decision.granted ? 'granted' : 'denied',
+        approver: decision.approver,
+        ...(decision.comment ? { comment: decision.comment } : {}),
+        decidedAt: at,
+      };
+      const next: OperationRecord = decision.granted
+        ? {
+            ...doc,
+            status: 'running',
+            approval,
+            waiting: { reason: `approved by ${decision.approver}`, since: at, resumeAt: at },
+            updatedAt: at,
+          }
+        : {
+            ...doc,
+            status: 'rejected',
+            approval,
+            ...(decision.error ? { error: decision.error } : {}),
+            finishedAt: at,
+            updatedAt: at,
+          };
+      if (await this.#store.replace(id, next, current.version)) return next;
+    }
+    throw new StateConflictError(`could not decide on operation ${id}: too much contention`);
+  }
+
+  /** Parked operations whose time has come, oldest first (the operations poller resumes them). */
+  async listDue(now: Date, limit = 100): Promise<OperationRecord[]> {
+    const at = now.getTime();
+    const running = await this.#store.list({
+      orderBy: 'createdAt',
+      direction: 'asc',
+      limit: 1000,
+      where: [{ field: 'status', equals: 'running' }],
+    });
+    return running
+      .filter(
+        (record) =>
+          record.waiting !== undefined &&
+          Date.parse(record.waiting.resumeAt) <= at &&
+          !(record.claim && Date.parse(record.claim.expiresAt) > at),
+      )
+      .slice(0, limit);
+  }
+
   /** Ends the operation and drops the claim. */
   async finish(
     id: string,
@@ -184,7 +292,7 @@ class OperationLedger {
     return this.update(
       id,
       holder,
-      ({ claim: _claim, lastError: _lastError, ...record }) => ({
+      ({ claim: _claim, lastError: _lastError, waiting: _waiting, ...record }) => ({
         ...record,
         status: outcome.status,
         ...(outcome.result ? { result: outcome.result } : {}),

@@ -18,6 +18,29 @@ interface GoogleOperationRef {
   status?: string;
 }
 
+/** Why an operation waits for a human, bound to the plan it was asked for; then the decision. */
+interface ApprovalRecord {
+  reason: string;
+  /** Hash of the plan the approver saw; a grant holds only while a fresh plan hashes the same. */
+  planHash: string;
+  requestedAt: string;
+  decision?: 'granted' | 'denied';
+  /** The approver's actor, e.g. `user:maria.chen@acme.ai`. */
+  approver?: string;
+  comment?: string;
+  decidedAt?: string;
+}
+
+/**
+ * A running operation parked without a function holding it: a Google operation still running, a
+ * grace period, or an approval just granted. The operations poller resumes it at `resumeAt`.
+ */
+interface WaitingRecord {
+  reason: string;
+  since: string;
+  resumeAt: string;
+}
+
 /** Who is running the operation right now; expires so that a crashed holder never blocks it. */
 interface Claim {
   holder: string;
@@ -41,6 +64,12 @@ interface OperationRecord {
   plan?: Record<string, unknown>;
   attempts: number;
   googleOperations: GoogleOperationRef[];
+  /** Facts of finished non-long-running steps apply must not repeat (e.g. a created key's id). */
+  steps?: Record<string, Record<string, unknown>>;
+  approval?: ApprovalRecord;
+  waiting?: WaitingRecord;
+  /** When apply first started (after any approval held against a fresh plan). */
+  applyStartedAt?: string;
   result?: Record<string, unknown>;
   error?: ErrorRecord;
   /** The last retryable error, kept while the operation is still being retried. */
@@ -56,5 +85,5 @@ interface OperationRecord {
   finishedAt?: string;
 }
 
-export type { Claim, GoogleOperationRef, OperationRecord, OperationStatus };
+export type { ApprovalRecord, Claim, GoogleOperationRef, OperationRecord, OperationStatus, WaitingRecord };
 export { FINAL_STATUSES, isFinalStatus, OPERATION_STATUSES };

@@ -1,6 +1,6 @@
-import type { CommandArgs, CommandType } from '../commands';
+import type { CommandArgs, OperationCommandType } from '../commands';
 import type { DesiredStateStore, PlatformState } from '../desired-state';
-import type { GkeApi, PollSettings } from '../gcp';
+import type { FilestoreApi, GkeApi, IamApi, KubeflowApi, PollSettings, SecretsApi, SqlApi } from '../gcp';
 import type { GoogleOperationRef } from '../ledger';
 import type { Logger } from '../logging';
 import type { Clock } from '../time';
@@ -22,37 +22,67 @@ interface BasePlan {
   noop: boolean;
 }
 
-/** Lets apply find and record the Google operations it starts, so a redelivery resumes, not repeats. */
+/**
+ * Lets apply find and record what it already did, so a redelivery resumes instead of repeating:
+ * the Google operations it started, and facts of steps that are not long-running (a created key's
+ * id, say). Both are written to the ledger before apply goes on.
+ */
 interface OperationProgress {
   googleOperation(step: string): GoogleOperationRef | undefined;
   recordGoogleOperation(ref: Omit<GoogleOperationRef, 'startedAt'>): Promise<void>;
+  /** What `recordStep` stored for this step, if an earlier attempt got that far. */
+  step(step: string): Record<string, unknown> | undefined;
+  recordStep(step: string, facts: Record<string, unknown>): Promise<void>;
 }
 
-/** The narrow dependencies operations get; built by the command processor per delivery. */
-interface OperationDeps {
+/** The platform's Google (and Kubernetes) APIs, as adapters. */
+interface PlatformApis {
   gke: GkeApi;
+  sql: SqlApi;
+  filestore: FilestoreApi;
+  iam: IamApi;
+  secrets: SecretsApi;
+  kubeflow: KubeflowApi;
+}
+
+/** What `observe` may use: read the platform and desired state. */
+interface ObserveDeps extends PlatformApis {
   desiredState: DesiredStateStore;
   clock: Clock;
+}
+
+/** The narrow dependencies apply and verify get; built by the command processor per delivery. */
+interface OperationDeps extends ObserveDeps {
   logger: Logger;
   polling: PollSettings;
   progress: OperationProgress;
+  /** The ledger id of the running operation (for labels and desired-state records). */
+  operationId: string;
+  /** Who asked for it, e.g. `user:dev.patel@acme.ai`. */
+  actor: string;
 }
 
 /**
  * One operation = one module. `observe` reads, `plan` is pure (and throws PolicyViolationError for
  * what policy forbids), `apply` is idempotent (re-running it after a crash anywhere converges and
  * never doubles an effect), `verify` reads back and proves the end state.
+ *
+ * Long-running Google operations are started and recorded (progress), then waited for at most
+ * `polling.deadlineMs`; still running, apply throws OperationPendingError and the command processor
+ * parks the operation until the operations poller resumes it. Waits (a grace period) work the same
+ * way, with `resumeAt`.
  */
-interface OperationModule<T extends CommandType, TObserved, TPlan extends BasePlan> {
+interface OperationModule<T extends OperationCommandType, TObserved, TPlan extends BasePlan> {
   readonly type: T;
   /** The lease key: operations on the same resource never run at the same time. */
   resource(args: CommandArgs<T>, platform: PlatformState): string;
-  observe(
-    args: CommandArgs<T>,
-    platform: PlatformState,
-    deps: Pick<OperationDeps, 'gke'>,
-  ): Promise<TObserved>;
+  observe(args: CommandArgs<T>, platform: PlatformState, deps: ObserveDeps): Promise<TObserved>;
   plan(platform: PlatformState, observed: TObserved, args: CommandArgs<T>): TPlan;
+  /**
+   * Why this plan needs a human approval on top of the catalog's class (A3 always does), e.g. a
+   * role escalation to an admin-like role; undefined when it does not.
+   */
+  approvalReason?(plan: TPlan, args: CommandArgs<T>, platform: PlatformState): string | undefined;
   apply(plan: TPlan, deps: OperationDeps): Promise<void>;
   verify(plan: TPlan, deps: OperationDeps): Promise<Record<string, unknown>>;
 }
@@ -62,13 +92,27 @@ const renderPlan = (plan: BasePlan): string => {
   const lines = [plan.summary];
   if (plan.noop) lines.push('  (no change)');
   for (const change of plan.changes) {
+    const symbol =
+      change.from === null || change.from === undefined
+        ? '+'
+        : change.to === null || change.to === undefined
+          ? '-'
+          : '~';
     lines.push(
-      `  ~ ${change.resource} ${change.field}: ${JSON.stringify(change.from)} → ${JSON.stringify(change.to)}`,
+      `  ${symbol} ${change.resource} ${change.field}: ${JSON.stringify(change.from ?? null)} → ${JSON.stringify(change.to ?? null)}`,
     );
   }
   for (const warning of plan.warnings) lines.push(`  ! ${warning}`);
   return lines.join('\n');
 };
 
-export type { BasePlan, OperationDeps, OperationModule, OperationProgress, PlanChange };
+export type {
+  BasePlan,
+  ObserveDeps,
+  OperationDeps,
+  OperationModule,
+  OperationProgress,
+  PlanChange,
+  PlatformApis,
+};
 export { renderPlan };

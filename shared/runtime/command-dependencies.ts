@@ -1,18 +1,39 @@
 import { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
 import type { Config } from '../config';
-import { DesiredStateStore, type PlatformState } from '../desired-state';
-import { createGkeApi, type GkeApi, lazyGkeClients } from '../gcp';
+import { DesiredStateStore, type PlatformState, type UserState } from '../desired-state';
+import { ConfigError } from '../errors';
+import {
+  createFilestoreApi,
+  createGkeApi,
+  createIamApi,
+  createKubeflowApi,
+  createKubeflowClient,
+  createSecretsApi,
+  createSecretsClient,
+  createSqlApi,
+  lazyFilestoreClient,
+  lazyGkeClients,
+  lazyIamClients,
+  lazySqlAdminClient,
+} from '../gcp';
 import { type Lease, LeaseManager, OperationLedger, type OperationRecord } from '../ledger';
 import type { Logger } from '../logging';
 import { createPubsubResultPublisher } from '../messaging';
-import { OPERATIONS } from '../operations';
+import { OPERATIONS, type PlatformApis } from '../operations';
 import { FirestoreDocumentStore } from '../store';
 import { type Clock, systemClock } from '../time';
 import { type CommandProcessor, createCommandProcessor } from './command-processor';
+import { createPubsubResumer } from './operation-resumer';
+import { createOperationsPoller, type OperationsPoller } from './operations-poller';
 
 /** Firestore collections of the control plane. */
-const COLLECTIONS = { operations: 'operations', leases: 'leases', desiredState: 'desiredState' } as const;
+const COLLECTIONS = {
+  operations: 'operations',
+  leases: 'leases',
+  desiredState: 'desiredState',
+  desiredUsers: 'desiredUsers',
+} as const;
 
 /** A Firestore client for the config: the emulator when FIRESTORE_EMULATOR_HOST is set, else Google. */
 const createFirestore = (
@@ -38,8 +59,51 @@ const createStores = (firestore: Firestore) => ({
   leases: new LeaseManager(new FirestoreDocumentStore<Lease>(firestore, COLLECTIONS.leases)),
   desiredState: new DesiredStateStore(
     new FirestoreDocumentStore<PlatformState>(firestore, COLLECTIONS.desiredState),
+    new FirestoreDocumentStore<UserState>(firestore, COLLECTIONS.desiredUsers),
   ),
 });
+
+/**
+ * The platform APIs from config: each client pointed at its configured endpoint (the simulator
+ * locally), else at Google. Clients are built on first use.
+ */
+const createPlatformApis = (config: Config, clock: Clock): PlatformApis => {
+  const kubernetes = config.OPSPLANE_KUBERNETES_ENDPOINT;
+  return {
+    gke: createGkeApi(
+      lazyGkeClients({
+        ...(config.OPSPLANE_CONTAINER_ENDPOINT ? { container: config.OPSPLANE_CONTAINER_ENDPOINT } : {}),
+        ...(config.OPSPLANE_COMPUTE_ENDPOINT ? { compute: config.OPSPLANE_COMPUTE_ENDPOINT } : {}),
+      }),
+    ),
+    sql: createSqlApi(lazySqlAdminClient(config.OPSPLANE_SQLADMIN_ENDPOINT)),
+    filestore: createFilestoreApi(lazyFilestoreClient(config.OPSPLANE_FILE_ENDPOINT)),
+    iam: createIamApi({
+      clients: lazyIamClients({
+        ...(config.OPSPLANE_IAM_ENDPOINT ? { iam: config.OPSPLANE_IAM_ENDPOINT } : {}),
+        ...(config.OPSPLANE_CLOUDRESOURCEMANAGER_ENDPOINT
+          ? { cloudresourcemanager: config.OPSPLANE_CLOUDRESOURCEMANAGER_ENDPOINT }
+          : {}),
+        ...(config.OPSPLANE_IAP_ENDPOINT ? { iap: config.OPSPLANE_IAP_ENDPOINT } : {}),
+      }),
+      clock,
+    }),
+    secrets: createSecretsApi(createSecretsClient(config.OPSPLANE_SECRETMANAGER_ENDPOINT)),
+    kubeflow: createKubeflowApi(
+      kubernetes
+        ? createKubeflowClient({
+            server: kubernetes,
+            ...(config.OPSPLANE_KUBERNETES_TOKEN ? { token: config.OPSPLANE_KUBERNETES_TOKEN } : {}),
+            ...(config.OPSPLANE_KUBERNETES_CA ? { caCertificate: config.OPSPLANE_KUBERNETES_CA } : {}),
+          })
+        : () => {
+            throw new ConfigError(
+              'OPSPLANE_KUBERNETES_ENDPOINT is not set: Kubeflow profiles need the GKE cluster API server',
+            );
+          },
+    ),
+  };
+};
 
 /**
  * Composition root of the command function: builds every dependency from config. Clients are
@@ -48,34 +112,57 @@ const createStores = (firestore: Firestore) => ({
 const buildCommandProcessor = (
   config: Config,
   logger: Logger,
-  overrides: { clock?: Clock; gke?: GkeApi } = {},
+  overrides: { clock?: Clock; apis?: Partial<PlatformApis> } = {},
 ): CommandProcessor => {
   let pubsub: PubSub | undefined;
+  const lazyPubsub = (): PubSub => {
+    pubsub ??= createPubsub(config);
+    return pubsub;
+  };
+  const clock = overrides.clock ?? systemClock;
   const stores = createStores(createFirestore(config));
   return createCommandProcessor({
     ...stores,
     operations: OPERATIONS,
-    gke:
-      overrides.gke ??
-      createGkeApi(
-        lazyGkeClients({
-          ...(config.OPSPLANE_CONTAINER_ENDPOINT ? { container: config.OPSPLANE_CONTAINER_ENDPOINT } : {}),
-          ...(config.OPSPLANE_COMPUTE_ENDPOINT ? { compute: config.OPSPLANE_COMPUTE_ENDPOINT } : {}),
-        }),
-      ),
-    results: createPubsubResultPublisher(() => {
-      pubsub ??= createPubsub(config);
-      return pubsub;
-    }, config.OPSPLANE_RESULTS_TOPIC),
-    clock: overrides.clock ?? systemClock,
+    apis: { ...createPlatformApis(config, clock), ...overrides.apis },
+    results: createPubsubResultPublisher(lazyPubsub, config.OPSPLANE_RESULTS_TOPIC),
+    resumer: createPubsubResumer(lazyPubsub, config.OPSPLANE_COMMANDS_TOPIC),
+    clock,
     logger,
     settings: {
       claimTtlMs: config.OPSPLANE_CLAIM_TTL_MS,
       leaseTtlMs: config.OPSPLANE_LEASE_TTL_MS,
       maxAttempts: config.OPSPLANE_MAX_ATTEMPTS,
       polling: { intervalMs: config.OPSPLANE_POLL_INTERVAL_MS, deadlineMs: config.OPSPLANE_POLL_DEADLINE_MS },
+      parkedPollMs: config.OPSPLANE_PARKED_POLL_MS,
     },
   });
 };
 
-export { buildCommandProcessor, COLLECTIONS, createFirestore, createPubsub, createStores };
+/** Composition root of the operations poller function. */
+const buildOperationsPoller = (
+  config: Config,
+  logger: Logger,
+  clock: Clock = systemClock,
+): OperationsPoller => {
+  let pubsub: PubSub | undefined;
+  return createOperationsPoller({
+    ledger: createStores(createFirestore(config)).ledger,
+    resumer: createPubsubResumer(() => {
+      pubsub ??= createPubsub(config);
+      return pubsub;
+    }, config.OPSPLANE_COMMANDS_TOPIC),
+    clock,
+    logger,
+  });
+};
+
+export {
+  buildCommandProcessor,
+  buildOperationsPoller,
+  COLLECTIONS,
+  createFirestore,
+  createPlatformApis,
+  createPubsub,
+  createStores,
+};

@@ -1,20 +1,40 @@
 import { randomUUID } from 'node:crypto';
-import { type Command, idempotencyKeyOf, parseCommand } from '../commands';
-import type { DesiredStateStore } from '../desired-state';
 import {
+  type ApprovalCommandType,
+  COMMAND_CATALOG,
+  type Command,
+  idempotencyKeyOf,
+  isApprovalCommandType,
+  type OperationCommandType,
+  parseCommand,
+} from '../commands';
+import type { DesiredStateStore, PlatformState } from '../desired-state';
+import {
+  ApprovalRefusedError,
   type ControlPlaneError,
   InvalidCommandError,
   LeaseHeldError,
   OperationFailedError,
+  OperationPendingError,
+  PermissionDeniedError,
   toControlPlaneError,
 } from '../errors';
-import type { GkeApi, PollSettings } from '../gcp';
+import type { PollSettings } from '../gcp';
 import type { LeaseManager, OperationLedger, OperationRecord, OperationStatus } from '../ledger';
 import type { Logger } from '../logging';
 import { jsonFromDelivery, type PubsubDelivery, type ResultPublisher } from '../messaging';
-import { type BasePlan, type OperationDeps, type OperationRegistry, renderPlan } from '../operations';
+import {
+  type BasePlan,
+  type ObserveDeps,
+  type OperationDeps,
+  type OperationRegistry,
+  type PlatformApis,
+  renderPlan,
+} from '../operations';
 import type { Clock } from '../time';
+import { isApprover, requirePermission } from './authorization';
 import { dispositionOf, finalStatusOf } from './disposition';
+import { planHash } from './plan-hash';
 
 interface CommandProcessorSettings {
   /** How long a delivery's claim on an operation lasts; longer than one invocation can run. */
@@ -24,6 +44,16 @@ interface CommandProcessorSettings {
   /** Attempts (deliveries that started work) before a retryable failure is recorded as failed. */
   maxAttempts: number;
   polling: PollSettings;
+  /** When a parked Google operation is looked at again (the poller's tick is the finer grain). */
+  parkedPollMs: number;
+}
+
+/**
+ * Puts an operation back on the command path: republishes its command (same idempotency key) so
+ * that a delivery resumes it. Used when an approval is granted and by the operations poller.
+ */
+interface OperationResumer {
+  resume(record: OperationRecord): Promise<void>;
 }
 
 /** Narrow dependencies; tests pass emulator-backed or in-memory ones. */
@@ -32,8 +62,9 @@ interface CommandProcessorDeps {
   leases: LeaseManager;
   desiredState: DesiredStateStore;
   operations: OperationRegistry;
-  gke: GkeApi;
+  apis: PlatformApis;
   results: ResultPublisher;
+  resumer: OperationResumer;
   clock: Clock;
   logger: Logger;
   settings: CommandProcessorSettings;
@@ -99,6 +130,82 @@ const createCommandProcessor = (deps: CommandProcessorDeps): CommandProcessor =>
     return reportFinished(record, false);
   };
 
+  /** Tells ops-results that an operation waits for approval; the ledger is the truth, so a lost notice is only logged. */
+  const announcePending = async (record: OperationRecord, logger: Logger): Promise<void> => {
+    try {
+      await deps.results.publish(record);
+    } catch (thrown) {
+      logger.warn('could not announce the pending approval', {
+        error: toControlPlaneError(thrown).toRecord(),
+      });
+    }
+  };
+
+  /**
+   * `approval.grant` / `approval.deny`: only an approver, never the requester, decides; a grant
+   * puts the operation back on the command path, a denial ends it rejected.
+   */
+  const decide = async (
+    command: Command<ApprovalCommandType>,
+    platform: PlatformState,
+    logger: Logger,
+  ): Promise<Record<string, unknown>> => {
+    const { operationId, comment } = command.args;
+    const granted = command.type === 'approval.grant';
+    const verb = granted ? 'approve' : 'deny';
+    if (!isApprover(platform.access, command.actor)) {
+      throw new PermissionDeniedError(
+        `${command.actor} is not an approver (desired state access.approvers) and may not ${verb} operations`,
+        { actor: command.actor },
+      );
+    }
+    const target = await ledger.get(operationId);
+    if (!target)
+      throw new InvalidCommandError('args.operationId', `no operation ${operationId} in the ledger`);
+    if (target.actor === command.actor) {
+      throw new PermissionDeniedError(
+        `${command.actor} requested operation ${operationId} and may not ${verb} it; another approver must`,
+        { actor: command.actor, operationId },
+      );
+    }
+    if (command.dryRun) {
+      if (target.status !== 'pending_approval') {
+        throw new InvalidCommandError(
+          'args.operationId',
+          `operation ${operationId} is ${target.status}, not waiting for approval`,
+        );
+      }
+      return { dryRun: true, operationId, decision: granted ? 'granted' : 'denied', type: target.type };
+    }
+    const refusal = new ApprovalRefusedError(
+      'APPROVAL_DENIED',
+      `denied by ${command.actor}${comment ? `: ${comment}` : ''}`,
+      { approver: command.actor },
+    );
+    const decided = await ledger.decideApproval(
+      operationId,
+      { granted, approver: command.actor, comment, ...(granted ? {} : { error: refusal.toRecord() }) },
+      clock.now(),
+    );
+    logger.info(`operation ${operationId} ${granted ? 'approved' : 'denied'}`, { approver: command.actor });
+    if (granted) {
+      // If this publish is lost, the operations poller resumes it (the record waits with resumeAt now).
+      await deps.resumer.resume(decided).catch((thrown: unknown) => {
+        logger.warn('could not resume the approved operation; the poller will', {
+          error: toControlPlaneError(thrown).toRecord(),
+        });
+      });
+    } else {
+      await reportFinished(decided, false);
+    }
+    return {
+      operationId,
+      decision: granted ? 'granted' : 'denied',
+      type: decided.type,
+      requester: decided.actor,
+    };
+  };
+
   const run = async (
     command: Command,
     started: OperationRecord,
@@ -116,57 +223,137 @@ const createCommandProcessor = (deps: CommandProcessorDeps): CommandProcessor =>
         );
       }
       const platform = await deps.desiredState.getPlatform();
-      // The registry is keyed by type, so the module and the args always belong together.
-      const operation = deps.operations[command.type] as unknown as OperationRegistryEntry;
-      const resource = operation.resource(command.args, platform);
-      if (!command.dryRun) {
-        const lease = await leases.acquire(resource, record.id, settings.leaseTtlMs, clock.now());
-        if (!lease.acquired) throw new LeaseHeldError(resource, lease.heldBy.holder);
-        leased = resource;
-      }
-      // A resumed operation keeps the plan it announced; apply is idempotent against it.
-      let plan = record.plan as BasePlan | undefined;
-      if (!plan) {
-        const observed = await operation.observe(command.args, platform, { gke: deps.gke });
-        plan = operation.plan(platform, observed, command.args);
-        record = await ledger.recordPlan(
-          record.id,
-          holder,
-          plan as unknown as Record<string, unknown>,
-          resource,
-          clock.now(),
-        );
-        logger.info('planned', { plan: renderPlan(plan) });
-      }
       let result: Record<string, unknown>;
-      if (command.dryRun) {
-        result = { dryRun: true, diff: renderPlan(plan) };
+      if (isApprovalCommandType(command.type)) {
+        result = await decide(command as Command<ApprovalCommandType>, platform, logger);
       } else {
-        const operationDeps: OperationDeps = {
-          gke: deps.gke,
-          desiredState: deps.desiredState,
-          clock,
-          logger,
-          polling: settings.polling,
-          progress: {
-            googleOperation: (step) => record.googleOperations.find((op) => op.step === step),
-            recordGoogleOperation: async (ref) => {
-              record = await ledger.recordGoogleOperation(
-                record.id,
-                holder,
-                { ...ref, startedAt: clock.now().toISOString() },
-                clock.now(),
-              );
+        requirePermission(platform.access, command.actor, COMMAND_CATALOG[command.type].permission);
+        // The registry is keyed by type, so the module and the args always belong together.
+        const operation = deps.operations[
+          command.type as OperationCommandType
+        ] as unknown as OperationRegistryEntry;
+        const resource = operation.resource(command.args, platform);
+        if (!command.dryRun) {
+          const lease = await leases.acquire(resource, record.id, settings.leaseTtlMs, clock.now());
+          if (!lease.acquired) throw new LeaseHeldError(resource, lease.heldBy.holder);
+          leased = resource;
+        }
+        const observeDeps: ObserveDeps = { ...deps.apis, desiredState: deps.desiredState, clock };
+        const freshPlan = async (): Promise<BasePlan> =>
+          operation.plan(
+            platform,
+            await operation.observe(command.args, platform, observeDeps),
+            command.args,
+          );
+        // A resumed operation keeps the plan it announced; apply is idempotent against it.
+        let plan = record.plan as BasePlan | undefined;
+        if (!plan) {
+          plan = await freshPlan();
+          record = await ledger.recordPlan(
+            record.id,
+            holder,
+            plan as unknown as Record<string, unknown>,
+            resource,
+            clock.now(),
+          );
+          logger.info('planned', { plan: renderPlan(plan) });
+        }
+        const approvalReason = plan.noop
+          ? undefined
+          : COMMAND_CATALOG[command.type].approvalClass === 'A3'
+            ? `${command.type} is destructive (approval class A3)`
+            : operation.approvalReason?.(plan, command.args, platform);
+        if (command.dryRun) {
+          result = {
+            dryRun: true,
+            diff: renderPlan(plan),
+            ...(approvalReason ? { approvalRequired: approvalReason } : {}),
+          };
+        } else if (approvalReason && !record.approval) {
+          record = await ledger.requestApproval(
+            record.id,
+            holder,
+            { reason: approvalReason, planHash: planHash(plan), requestedAt: clock.now().toISOString() },
+            clock.now(),
+          );
+          // No lease while a human decides: the plan is checked again when the approval comes.
+          await leases.release(resource, record.id);
+          leased = undefined;
+          logger.info('waiting for approval', { reason: approvalReason, plan: renderPlan(plan) });
+          await announcePending(record, logger);
+          return { ack: true, operationId: record.id, status: record.status, duplicate: false };
+        } else {
+          if (!record.applyStartedAt) {
+            if (record.approval) {
+              // The grant holds for the plan the approver saw, and only while the platform still plans the same.
+              const current = await freshPlan();
+              if (planHash(current) !== record.approval.planHash) {
+                throw new ApprovalRefusedError(
+                  'APPROVAL_STALE',
+                  `the plan changed after ${record.approval.approver ?? 'the approver'} approved it, so the approval no longer holds; submit the command again`,
+                  { approvedPlan: renderPlan(plan), currentPlan: renderPlan(current) },
+                );
+              }
+            }
+            const startedAt = clock.now().toISOString();
+            record = await ledger.update(
+              record.id,
+              holder,
+              (r) => ({ ...r, applyStartedAt: startedAt }),
+              clock.now(),
+            );
+          }
+          const operationDeps: OperationDeps = {
+            ...observeDeps,
+            logger,
+            polling: settings.polling,
+            operationId: record.id,
+            actor: command.actor,
+            progress: {
+              googleOperation: (step) => record.googleOperations.find((op) => op.step === step),
+              recordGoogleOperation: async (ref) => {
+                record = await ledger.recordGoogleOperation(
+                  record.id,
+                  holder,
+                  { ...ref, startedAt: clock.now().toISOString() },
+                  clock.now(),
+                );
+              },
+              step: (step) => record.steps?.[step],
+              recordStep: async (step, facts) => {
+                record = await ledger.recordStep(record.id, holder, step, facts, clock.now());
+              },
             },
-          },
-        };
-        await operation.apply(plan, operationDeps);
-        result = await operation.verify(plan, operationDeps);
+          };
+          await operation.apply(plan, operationDeps);
+          result = await operation.verify(plan, operationDeps);
+        }
       }
       record = await ledger.finish(record.id, holder, { status: 'succeeded', result }, clock.now());
       logger.info('operation succeeded', { result });
     } catch (thrown) {
       const error = toControlPlaneError(thrown);
+      if (error instanceof OperationPendingError && !command.dryRun) {
+        // Not a failure: park it. The lease stays with the operation until it resumes.
+        const now = clock.now();
+        const resumeAt = error.resumeAt ?? new Date(now.getTime() + settings.parkedPollMs);
+        if (leased) {
+          await leases.acquire(
+            leased,
+            record.id,
+            resumeAt.getTime() - now.getTime() + settings.leaseTtlMs,
+            now,
+          );
+        }
+        record = await ledger.park(
+          record.id,
+          holder,
+          { reason: error.message, since: now.toISOString(), resumeAt: resumeAt.toISOString() },
+          now,
+        );
+        logger.info('parked until it can go on', { reason: error.message, resumeAt: resumeAt.toISOString() });
+        return { ack: true, operationId: record.id, status: record.status, duplicate: false };
+      }
       if (dispositionOf(error, record.attempts, settings.maxAttempts) === 'retry') {
         // The lease stays with the operation (its holder is the operation id): the redelivery takes
         // it back, and nothing else slips in between a started Google operation and its completion.
@@ -255,11 +442,18 @@ const createCommandProcessor = (deps: CommandProcessorDeps): CommandProcessor =>
 /** An operation module with its type parameters erased, as the processor drives it. */
 type OperationRegistryEntry = {
   resource(args: unknown, platform: unknown): string;
-  observe(args: unknown, platform: unknown, deps: { gke: GkeApi }): Promise<unknown>;
+  observe(args: unknown, platform: unknown, deps: ObserveDeps): Promise<unknown>;
   plan(platform: unknown, observed: unknown, args: unknown): BasePlan;
+  approvalReason?(plan: BasePlan, args: unknown, platform: unknown): string | undefined;
   apply(plan: BasePlan, deps: OperationDeps): Promise<void>;
   verify(plan: BasePlan, deps: OperationDeps): Promise<Record<string, unknown>>;
 };
 
-export type { CommandProcessor, CommandProcessorDeps, CommandProcessorSettings, DeliveryOutcome };
+export type {
+  CommandProcessor,
+  CommandProcessorDeps,
+  CommandProcessorSettings,
+  DeliveryOutcome,
+  OperationResumer,
+};
 export { createCommandProcessor };

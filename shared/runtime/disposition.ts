@@ -12,7 +12,13 @@ const dispositionOf = (error: ControlPlaneError, attempts: number, maxAttempts: 
   error.retryable && attempts < maxAttempts ? 'retry' : 'record_and_ack';
 
 /** Errors that mean the command itself was refused rather than that carrying it out failed. */
-const REFUSAL_CODES: ReadonlySet<string> = new Set(['INVALID_COMMAND', 'POLICY_VIOLATION']);
+const REFUSAL_CODES: ReadonlySet<string> = new Set([
+  'INVALID_COMMAND',
+  'POLICY_VIOLATION',
+  'PERMISSION_DENIED',
+  'APPROVAL_DENIED',
+  'APPROVAL_STALE',
+]);
 const finalStatusOf = (error: ControlPlaneError): 'rejected' | 'failed' =>
   REFUSAL_CODES.has(error.code) ? 'rejected' : 'failed';
 

@@ -26,4 +26,23 @@ const makeCommand = (overrides: Record<string, unknown> = {}): Record<string, un
   ...overrides,
 });
 
-export { FIXTURE_PATH, loadFixture, makeCommand, makeDelivery };
+/** The shared fixture with extra Cloud Identity users (status `invited`: not in desired state, no access). */
+const fixtureWithDirectoryUsers = (emails: readonly string[]): unknown => {
+  const fixture = loadFixture() as { users: Array<Record<string, unknown>> };
+  return {
+    ...fixture,
+    users: [
+      ...fixture.users,
+      ...emails.map((email) => ({
+        email,
+        displayName: email,
+        team: 'vision',
+        platformRole: 'none',
+        status: 'invited',
+        ownsProfiles: [],
+      })),
+    ],
+  };
+};
+
+export { FIXTURE_PATH, fixtureWithDirectoryUsers, loadFixture, makeCommand, makeDelivery };

@@ -1,9 +1,19 @@
-import { DesiredStateStore, desiredStateFromFixture, type PlatformState } from '../../shared/desired-state';
+import {
+  DesiredStateStore,
+  desiredStateFromFixture,
+  type PlatformState,
+  type UserState,
+  usersFromFixture,
+} from '../../shared/desired-state';
 import { type Lease, LeaseManager, OperationLedger, type OperationRecord } from '../../shared/ledger';
 import { silentLogger } from '../../shared/logging';
 import type { ResultPublisher } from '../../shared/messaging';
-import { OPERATIONS } from '../../shared/operations';
-import { type CommandProcessorSettings, createCommandProcessor } from '../../shared/runtime';
+import { OPERATIONS, type OperationRegistry, type PlatformApis } from '../../shared/operations';
+import {
+  type CommandProcessorSettings,
+  createCommandProcessor,
+  type OperationResumer,
+} from '../../shared/runtime';
 import { MemoryDocumentStore } from '../../shared/store';
 import { ManualClock } from '../../shared/time';
 import { loadFixture } from './factories';
@@ -24,34 +34,88 @@ class CapturingPublisher implements ResultPublisher {
   }
 }
 
+/** A resumer that keeps the operations it was asked to resume, and can be told to fail. */
+class CapturingResumer implements OperationResumer {
+  readonly resumed: OperationRecord[] = [];
+  failNext = 0;
+
+  async resume(record: OperationRecord): Promise<void> {
+    await Promise.resolve();
+    if (this.failNext > 0) {
+      this.failNext -= 1;
+      throw new Error('pubsub unavailable');
+    }
+    this.resumed.push(structuredClone(record));
+  }
+}
+
+/**
+ * An API this harness does not provide: any call fails the test loudly, so a test that reaches a
+ * service it did not pass in finds out at once.
+ */
+const unavailableApi = <T extends object>(name: string): T =>
+  new Proxy({} as T, {
+    get: (_target, property) => () => {
+      throw new Error(`the processor harness has no ${name} API (called ${String(property)}); pass one in`);
+    },
+  });
+
 const DEFAULT_SETTINGS: CommandProcessorSettings = {
   claimTtlMs: 60_000,
   leaseTtlMs: 60_000,
   maxAttempts: 5,
   polling: { intervalMs: 1000, deadlineMs: 10_000 },
+  parkedPollMs: 30_000,
 };
 
-/** The command processor over in-memory stores, a fake GKE and a manual clock, seeded with the fixture. */
-const makeProcessorHarness = async (settings: Partial<CommandProcessorSettings> = {}) => {
+/**
+ * The command processor over in-memory stores, a fake GKE and a manual clock, seeded with the
+ * fixture (platform and users). Other platform APIs (e.g. adapters pointed at a simulator) are
+ * passed in `apis`.
+ */
+const makeProcessorHarness = async (
+  settings: Partial<CommandProcessorSettings> = {},
+  options: {
+    apis?: Partial<PlatformApis>;
+    clock?: ManualClock;
+    operations?: Partial<OperationRegistry>;
+  } = {},
+) => {
   const ledger = new OperationLedger(new MemoryDocumentStore<OperationRecord>());
   const leases = new LeaseManager(new MemoryDocumentStore<Lease>());
-  const desiredState = new DesiredStateStore(new MemoryDocumentStore<PlatformState>());
-  await desiredState.putPlatform(desiredStateFromFixture(loadFixture()));
+  const desiredState = new DesiredStateStore(
+    new MemoryDocumentStore<PlatformState>(),
+    new MemoryDocumentStore<UserState>(),
+  );
+  const clock = options.clock ?? new ManualClock('2026-03-01T10:00:00Z');
+  const fixture = loadFixture();
+  await desiredState.putPlatform(desiredStateFromFixture(fixture));
+  for (const user of usersFromFixture(fixture, clock.now())) await desiredState.putUser(user);
   const gke = new FakeGke();
   const results = new CapturingPublisher();
-  const clock = new ManualClock('2026-03-01T10:00:00Z');
+  const resumer = new CapturingResumer();
+  const apis: PlatformApis = {
+    gke,
+    sql: unavailableApi('sql'),
+    filestore: unavailableApi('filestore'),
+    iam: unavailableApi('iam'),
+    secrets: unavailableApi('secrets'),
+    kubeflow: unavailableApi('kubeflow'),
+    ...options.apis,
+  };
   const processor = createCommandProcessor({
     ledger,
     leases,
     desiredState,
-    operations: OPERATIONS,
-    gke,
+    operations: { ...OPERATIONS, ...options.operations },
+    apis,
     results,
+    resumer,
     clock,
     logger: silentLogger,
     settings: { ...DEFAULT_SETTINGS, ...settings },
   });
-  return { processor, ledger, leases, desiredState, gke, results, clock };
+  return { processor, ledger, leases, desiredState, gke, apis, results, resumer, clock };
 };
 
-export { CapturingPublisher, makeProcessorHarness };
+export { CapturingPublisher, CapturingResumer, makeProcessorHarness };

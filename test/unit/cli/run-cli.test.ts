@@ -88,9 +88,9 @@ describe('runCli', () => {
   it.each([
     [['gpu', 'scale'], /--nodes is required/],
     [['gpu', 'scale', '--nodes', 'two'], /--nodes must be a whole number, got "two"/],
-    [['gpu', 'scale', '--nodes=-1'], /args.nodes: Too small/],
+    [['gpu', 'scale', '--nodes=-1'], /--nodes: Too small: expected number to be >=0 \(got -1\)/],
     [['gpu', 'scale', '--nodes', '1', '--bogus'], /Unknown option '--bogus'/],
-    [['gpu', 'autoscaling', '--min', '3', '--max', '1'], /args.min: must not be greater than max/],
+    [['gpu', 'autoscaling', '--min', '3', '--max', '1'], /--min: must not be greater than max \(got 3\)/],
     [['gpu', 'fly'], /unknown gpu subcommand "fly"/],
     [['ops', 'show'], /ops show takes one operation id/],
     [['frobnicate'], /unknown command "frobnicate"/],

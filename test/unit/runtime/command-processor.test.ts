@@ -129,18 +129,22 @@ describe('createCommandProcessor', () => {
       expect(h.results.published.map((r) => r.status)).toEqual(['succeeded']);
     });
 
-    it('resumes polling the recorded GKE operation after a timeout instead of starting another', async () => {
+    it('parks an operation that outlives the invocation, then resumes polling it instead of starting another', async () => {
       // Prepare: the operation needs more polls than one invocation's deadline allows.
       const h = await makeProcessorHarness({ polling: { intervalMs: 1000, deadlineMs: 2000 } });
       h.gke.pollsToDone = 5;
       const delivery = makeDelivery(makeCommand({ idempotencyKey: 'slow' }));
       // Act
       const first = await h.processor.process(delivery);
+      const parked = await h.ledger.get('slow');
       const second = await h.processor.process(delivery);
       // Assess
-      expect(first).toMatchObject({ ack: false, error: { code: 'OPERATION_PENDING' } });
+      expect(first).toMatchObject({ ack: true, status: 'running' });
+      expect(parked?.waiting).toMatchObject({ reason: expect.stringContaining('still running') });
+      expect(parked?.claim).toBeUndefined();
       expect(second).toMatchObject({ ack: true, status: 'succeeded' });
       expect(h.gke.mutations('setNodePoolSize')).toBe(1);
+      expect((await h.ledger.get('slow'))?.attempts).toBe(1);
     });
 
     it('gives up after the maximum attempts and records the failure', async () => {
@@ -157,7 +161,7 @@ describe('createCommandProcessor', () => {
     });
 
     it('serializes two commands on the same pool through the lease', async () => {
-      // Prepare: the first command stops mid-apply (operation still running) holding the lease.
+      // Prepare: the first command parks mid-apply (operation still running), keeping the lease.
       const h = await makeProcessorHarness({ polling: { intervalMs: 1000, deadlineMs: 1000 } });
       h.gke.pollsToDone = 3;
       const first = makeDelivery(makeCommand({ idempotencyKey: 'first' }));
@@ -169,7 +173,7 @@ describe('createCommandProcessor', () => {
       const a2 = await h.processor.process(first);
       const b2 = await h.processor.process(second);
       // Assess
-      expect(a1).toMatchObject({ ack: false, error: { code: 'OPERATION_PENDING' } });
+      expect(a1).toMatchObject({ ack: true, status: 'running' });
       expect(b1).toMatchObject({ ack: false, error: { code: 'LEASE_HELD' } });
       expect(a2).toMatchObject({ ack: true, status: 'succeeded' });
       expect(b2).toMatchObject({ ack: true, status: 'succeeded' });

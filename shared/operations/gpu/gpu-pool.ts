@@ -1,14 +1,6 @@
-import type { PlatformState } from '../desired-state';
-import { NotFoundError } from '../errors';
-import {
-  type GkeApi,
-  type GkeOperationView,
-  type NodePoolRef,
-  type NodePoolView,
-  poolPath,
-  waitForGkeOperation,
-} from '../gcp';
-import type { OperationDeps } from './operation';
+import type { PlatformState } from '../../desired-state';
+import { NotFoundError } from '../../errors';
+import { type GkeApi, type NodePoolRef, type NodePoolView, poolPath } from '../../gcp';
 
 /** Helpers the GPU pool operations share. */
 
@@ -47,32 +39,4 @@ const gpuPoolPolicy = (platform: PlatformState, pool: string) => {
   return policy;
 };
 
-/**
- * Runs one GKE mutation as a resumable step: if an earlier attempt already started it (recorded in
- * the ledger), polls that operation instead of starting another; otherwise starts it, records its
- * name before waiting, and polls it to DONE.
- */
-const runGkeStep = async (
-  step: string,
-  deps: OperationDeps,
-  start: () => Promise<GkeOperationView>,
-): Promise<GkeOperationView> => {
-  const recorded = deps.progress.googleOperation(step);
-  let pollPath = recorded?.pollPath;
-  if (!pollPath) {
-    const op = await start();
-    await deps.progress.recordGoogleOperation({
-      step,
-      name: op.name,
-      pollPath: op.pollPath,
-      status: op.status,
-    });
-    pollPath = op.pollPath;
-  }
-  const done = await waitForGkeOperation(deps.gke, pollPath, deps.clock, deps.polling, (op) =>
-    deps.logger.debug('GKE operation progress', { step, operation: op.name, status: op.status }),
-  );
-  return done;
-};
-
-export { gpuPoolPolicy, gpuPoolRef, gpuPoolTarget, nodePoolResource, runGkeStep };
+export { gpuPoolPolicy, gpuPoolRef, gpuPoolTarget, nodePoolResource };

@@ -1,7 +1,8 @@
-import { PolicyViolationError, VerificationFailedError } from '../errors';
-import type { AutoscalingView, NodePoolRef, NodePoolView } from '../gcp';
-import { gpuPoolPolicy, gpuPoolRef, gpuPoolTarget, runGkeStep } from './gpu-pool';
-import type { BasePlan, OperationModule, PlanChange } from './operation';
+import { PolicyViolationError, VerificationFailedError } from '../../errors';
+import type { AutoscalingView, NodePoolRef, NodePoolView } from '../../gcp';
+import type { BasePlan, OperationModule, PlanChange } from '../operation';
+import { runGkeStep } from '../steps';
+import { gpuPoolPolicy, gpuPoolRef, gpuPoolTarget } from './gpu-pool';
 
 /**
  * `gpu.autoscaling.set`: set the GPU pool's per-zone autoscaling bounds. It declares what the pool

@@ -1,7 +1,8 @@
-import { PolicyViolationError, VerificationFailedError } from '../errors';
-import type { NodePoolRef, NodePoolView } from '../gcp';
-import { gpuPoolPolicy, gpuPoolRef, gpuPoolTarget, runGkeStep } from './gpu-pool';
-import type { BasePlan, OperationModule, PlanChange } from './operation';
+import { PolicyViolationError, VerificationFailedError } from '../../errors';
+import type { NodePoolRef, NodePoolView } from '../../gcp';
+import type { BasePlan, OperationModule, PlanChange } from '../operation';
+import { runGkeStep } from '../steps';
+import { gpuPoolPolicy, gpuPoolRef, gpuPoolTarget } from './gpu-pool';
 
 /** `gpu.scale`: set the GPU pool to N nodes per zone (GKE setSize; nodeCount is per zone). */
 

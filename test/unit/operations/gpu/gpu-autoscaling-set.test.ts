@@ -1,8 +1,8 @@
-import { desiredStateFromFixture } from '../../../shared/desired-state';
-import { PolicyViolationError } from '../../../shared/errors';
-import { gpuAutoscalingSet } from '../../../shared/operations';
-import { loadFixture } from '../../helpers/factories';
-import { defaultGpuPool } from '../../helpers/fake-gke';
+import { desiredStateFromFixture } from '../../../../shared/desired-state';
+import { PolicyViolationError } from '../../../../shared/errors';
+import { gpuAutoscalingSet } from '../../../../shared/operations';
+import { loadFixture } from '../../../helpers/factories';
+import { defaultGpuPool } from '../../../helpers/fake-gke';
 
 describe('gpuAutoscalingSet.plan', () => {
   const platform = desiredStateFromFixture(loadFixture());

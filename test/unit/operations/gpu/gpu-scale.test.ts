@@ -1,8 +1,8 @@
-import { desiredStateFromFixture } from '../../../shared/desired-state';
-import { PolicyViolationError } from '../../../shared/errors';
-import { gpuScale } from '../../../shared/operations';
-import { loadFixture } from '../../helpers/factories';
-import { defaultGpuPool } from '../../helpers/fake-gke';
+import { desiredStateFromFixture } from '../../../../shared/desired-state';
+import { PolicyViolationError } from '../../../../shared/errors';
+import { gpuScale } from '../../../../shared/operations';
+import { loadFixture } from '../../../helpers/factories';
+import { defaultGpuPool } from '../../../helpers/fake-gke';
 
 describe('gpuScale.plan', () => {
   const platform = desiredStateFromFixture(loadFixture());

@@ -1,0 +1,87 @@
+import type { OperationRecord } from '../../shared/ledger';
+import { type CliContext, EXIT } from '../cli-context';
+import type { ControlPlaneClient } from '../control-plane-client';
+import { renderRecord } from '../render';
+import { HELP_WORDS, runSubcommandSpec, type SubcommandSpec, wantsHelp } from './subcommand-spec';
+import { SUBMIT_HELP, type SubmitFlags } from './submit-command';
+
+/** Usage of `opsplane approve` and `opsplane deny`, without the submit flags, as the top-level help lists it. */
+const APPROVAL_USAGE = `usage:
+  opsplane approve ID [--comment TEXT]
+  opsplane deny ID [--comment TEXT]
+
+  Decide on an operation waiting for approval (opsplane ops list --status pending_approval). Only
+  an approver of desired state (opsplane state get access.approvers) may, and never on their own
+  request. An approved operation goes on with the plan it was approved with; a denied one ends
+  rejected. With --wait, the decision is followed to its end and the operation decided on is shown.`;
+
+/** Usage of `opsplane approve|deny`, with the flags every submitting command takes. */
+const APPROVAL_HELP = `${APPROVAL_USAGE}\n${SUBMIT_HELP}`;
+
+/**
+ * With --wait, once the decision itself is recorded: the operation it decided on, as it is now
+ * (running again after a grant, rejected after a denial). Exit 0 when the decision was recorded.
+ */
+const reportDecision = async (
+  ctx: CliContext,
+  client: ControlPlaneClient,
+  record: OperationRecord,
+  flags: SubmitFlags,
+): Promise<number> => {
+  const targetId = typeof record.args.operationId === 'string' ? record.args.operationId : undefined;
+  const decided: OperationRecord | undefined = targetId ? await client.getOperation(targetId) : undefined;
+  const code = record.status === 'succeeded' ? EXIT.ok : EXIT.operationFailed;
+  if (flags.json) {
+    ctx.out(JSON.stringify({ decision: record, operation: decided ?? null }, null, 2));
+    return code;
+  }
+  if (record.status !== 'succeeded') {
+    ctx.out(`\nthe decision was not recorded:\n${renderRecord(record)}`);
+    return code;
+  }
+  const verb = record.type === 'approval.grant' ? 'approve' : 'deny';
+  if (record.dryRun) ctx.out(`\ndry run: you may ${verb} operation ${targetId}; nothing was decided`);
+  if (!decided) {
+    ctx.out(`\noperation ${targetId ?? '?'} is no longer in the ledger`);
+    return code;
+  }
+  if (!record.dryRun) {
+    const what = decided.approval?.decision ?? (verb === 'approve' ? 'granted' : 'denied');
+    ctx.out(
+      `\n${what}: operation ${decided.id} (${decided.type}, requested by ${decided.actor}) is now ${decided.status}`,
+    );
+  }
+  ctx.out(`\n${renderRecord(decided)}`);
+  if (decided.status === 'running') ctx.out(`\nfollow it with: opsplane ops show ${decided.id}`);
+  return code;
+};
+
+/** `approve ID` / `deny ID` → approval.grant / approval.deny with {operationId, comment?}. */
+const approvalSpec = (type: 'approval.grant' | 'approval.deny'): SubcommandSpec => ({
+  type,
+  positional: { name: 'ID', field: 'operationId' },
+  flags: { comment: { field: 'comment', kind: 'string' } },
+  reportFinished: reportDecision,
+});
+
+const APPROVAL_SPECS = {
+  approve: approvalSpec('approval.grant'),
+  deny: approvalSpec('approval.deny'),
+} as const;
+
+/** `opsplane approve|deny ID`: a human decision on an operation that waits for one. */
+const runApprovalCommand =
+  (verb: 'approve' | 'deny') =>
+  async (ctx: CliContext, argv: string[]): Promise<number> => {
+    if (argv.length === 0) {
+      ctx.out(APPROVAL_HELP);
+      return EXIT.usage;
+    }
+    if (HELP_WORDS.has(argv[0] ?? '') || wantsHelp(argv)) {
+      ctx.out(APPROVAL_HELP);
+      return EXIT.ok;
+    }
+    return runSubcommandSpec(ctx, [verb], APPROVAL_SPECS[verb], argv, APPROVAL_HELP);
+  };
+
+export { APPROVAL_HELP, APPROVAL_USAGE, runApprovalCommand };

@@ -1,3 +1,4 @@
+export { simulatorEndpointEnv } from './endpoint-env';
 export { DEFAULT_SIMULATOR_PORTS, simulatorPortsFromEnv } from './main';
 export type {
   FaultSpec,

@@ -11,7 +11,12 @@ import { desiredStateFromFixture, usersFromFixture, withOperator } from '../../s
 import { type Logger, silentLogger } from '../../shared/logging';
 import { createFirestore, createPubsub, createStores } from '../../shared/runtime';
 import { startEmulators } from '../emulators';
-import { type RunningSimulator, type SimulatorPorts, startSimulator } from '../simulator';
+import {
+  type RunningSimulator,
+  type SimulatorPorts,
+  simulatorEndpointEnv,
+  startSimulator,
+} from '../simulator';
 import { LOCAL_TOPICS, type LocalStackInfo } from './local-stack-info';
 
 /**
@@ -90,26 +95,6 @@ const wirePubsub = async (pubsub: PubSub, projectId: string, functionUrl: string
   });
   await ensureSubscription(LOCAL_TOPICS.deadLetter, `${LOCAL_TOPICS.deadLetter}-keep`, {});
   await ensureSubscription(LOCAL_TOPICS.results, `${LOCAL_TOPICS.results}-keep`, {});
-};
-
-/** The function environment that points every Google client at the simulator. */
-const simulatorEndpointEnv = (simulator: RunningSimulator): Record<string, string> => {
-  const { endpoints } = simulator;
-  const env: Record<string, string> = {
-    OPSPLANE_CONTAINER_ENDPOINT: endpoints.container,
-    OPSPLANE_COMPUTE_ENDPOINT: endpoints.compute,
-  };
-  const optional = {
-    OPSPLANE_SQLADMIN_ENDPOINT: endpoints.sqladmin,
-    OPSPLANE_FILE_ENDPOINT: endpoints.file,
-    OPSPLANE_IAM_ENDPOINT: endpoints.iam,
-    OPSPLANE_CLOUDRESOURCEMANAGER_ENDPOINT: endpoints.cloudresourcemanager,
-    OPSPLANE_IAP_ENDPOINT: endpoints.iap,
-    OPSPLANE_SECRETMANAGER_ENDPOINT: endpoints.secretmanager,
-    OPSPLANE_KUBERNETES_ENDPOINT: endpoints.kubernetes,
-  };
-  for (const [name, url] of Object.entries(optional)) if (url) env[name] = url;
-  return env;
 };
 
 /** Serves a registered function on a loopback port; its stop lets requests in flight finish first. */

@@ -7,10 +7,7 @@ import type {
 } from '../../gcp';
 import type { BasePlan, OperationModule } from '../operation';
 import {
-  assertInstanceReady,
-  assertNoBackupInFlight,
-  assertOutsideRateLimit,
-  backupsOfInstance,
+  assertCanCreateBackup,
   dayStamp,
   deterministicFilestoreId,
   ensureBackup,
@@ -20,7 +17,6 @@ import {
   filestoreTarget,
   isBasicTier,
   operationLabels,
-  restoresOfInstance,
 } from './filestore-instance';
 
 /**
@@ -78,21 +74,7 @@ const filestoreBackup: OperationModule<'filestore.backup', FilestoreBackupObserv
     const target = filestoreTarget(platform, args.instance);
     const name = target.ref.instance;
     const share = filestoreShareOf(target, observed.instance, args.share);
-    assertInstanceReady(observed.instance, name, 'back up');
-    const backups = backupsOfInstance(observed.backups, target.ref);
-    assertNoBackupInFlight(backups, name, 'back up');
-    assertOutsideRateLimit(
-      [
-        ...backups.map((backup) => ({ what: `backup ${backup.id}`, at: backup.createTime })),
-        ...restoresOfInstance(observed.operations, target.ref).map((op) => ({
-          what: `restore ${op.name}`,
-          at: op.createTime ?? '',
-        })),
-      ],
-      observed.now,
-      name,
-      'back up',
-    );
+    const backups = assertCanCreateBackup(observed, target, 'back up');
     const previous = backups.find((backup) => backup.state === 'READY');
     const backupIdPrefix = filestoreIdPrefix(name, dayStamp(observed.now));
     const labels = { ...platform.filestore.backupLabels };

@@ -495,8 +495,43 @@ const ensureBackupDeleted = async (
   return outcome;
 };
 
+/**
+ * What must hold before a backup of the instance is created (filestore.backup, and a restore's
+ * safety backup): READY, no backup of it in flight, and outside the 10-minute limit on backups and
+ * restores. Returns the instance's backups, newest first as listed.
+ */
+const assertCanCreateBackup = (
+  observed: {
+    instance: FilestoreInstanceView;
+    backups: readonly FilestoreBackupView[];
+    operations: readonly FilestoreOperationView[];
+    now: string;
+  },
+  target: FilestoreTarget,
+  action: string,
+): FilestoreBackupView[] => {
+  const name = target.ref.instance;
+  assertInstanceReady(observed.instance, name, action);
+  const backups = backupsOfInstance(observed.backups, target.ref);
+  assertNoBackupInFlight(backups, name, action);
+  assertOutsideRateLimit(
+    [
+      ...backups.map((backup) => ({ what: `backup ${backup.id}`, at: backup.createTime })),
+      ...restoresOfInstance(observed.operations, target.ref).map((op) => ({
+        what: `restore ${op.name}`,
+        at: op.createTime ?? '',
+      })),
+    ],
+    observed.now,
+    name,
+    action,
+  );
+  return backups;
+};
+
 export type { EnsureBackupRequest, FilestoreTarget };
 export {
+  assertCanCreateBackup,
   assertInstanceReady,
   assertNoBackupInFlight,
   assertOutsideRateLimit,

@@ -11,10 +11,7 @@ import {
 } from '../../gcp';
 import type { BasePlan, OperationModule, PlanChange } from '../operation';
 import {
-  assertInstanceReady,
-  assertNoBackupInFlight,
-  assertOutsideRateLimit,
-  backupsOfInstance,
+  assertCanCreateBackup,
   dayStamp,
   deterministicFilestoreId,
   ensureBackup,
@@ -26,7 +23,6 @@ import {
   filestoreShareOf,
   filestoreTarget,
   operationLabels,
-  restoresOfInstance,
   sameFilestoreResource,
 } from './filestore-instance';
 
@@ -166,22 +162,8 @@ const filestoreRestore: OperationModule<'filestore.restore', FilestoreRestoreObs
           { backupCapacityGb: backup.capacityGb, shareCapacityGb: share.capacityGb },
         );
       }
-      assertInstanceReady(instance, name, 'restore');
-      const backups = backupsOfInstance(observed.backups, target.ref);
-      assertNoBackupInFlight(backups, name, 'restore');
-      // The safety backup is a backup creation: the same limit as filestore.backup's applies.
-      assertOutsideRateLimit(
-        [
-          ...backups.map((candidate) => ({ what: `backup ${candidate.id}`, at: candidate.createTime })),
-          ...restoresOfInstance(observed.operations, target.ref).map((op) => ({
-            what: `restore ${op.name}`,
-            at: op.createTime ?? '',
-          })),
-        ],
-        observed.now,
-        name,
-        'restore',
-      );
+      // The safety backup is a backup creation: the same checks as filestore.backup's apply.
+      assertCanCreateBackup({ ...observed, instance }, target, 'restore');
 
       const warnings = [
         `overwrites every file on ${name}/${share.name} with the contents of backup ${backup.id} (taken ${backup.createTime}); a safety backup of the share as it is now is taken first`,

@@ -17,7 +17,7 @@ import {
   withoutMember,
 } from '../../gcp';
 import type { Clock } from '../../time';
-import type { PlanChange } from '../operation';
+import type { OperationDeps, PlanChange } from '../operation';
 
 /**
  * What the user operations (`user.add`, `user.role.set`, `user.remove`; ops-catalog §1.1–§1.3)
@@ -382,6 +382,27 @@ const verifyMemberGrants = (
   return { policy: policyName(edit.target), before, after: describedGrantsOf(live, member) };
 };
 
+/** Re-reads every policy a plan edited and proves each edit holds; the before → after per policy. */
+const verifyPolicyEdits = async (
+  plan: { member: string; policyEdits: ReadonlyArray<MemberPolicyEdit & { before: string[] }> },
+  deps: Pick<OperationDeps, 'iam'>,
+): Promise<PolicyGrantsChange[]> => {
+  const policies: PolicyGrantsChange[] = [];
+  for (const edit of plan.policyEdits) {
+    const live = await deps.iam.getPolicy(edit.target);
+    policies.push(verifyMemberGrants(live, plan.member, edit, edit.before));
+  }
+  return policies;
+};
+
+/** Records the user in desired state as this operation set them (the same state twice is one effect). */
+const recordUser = (user: PlannedUser, deps: Pick<OperationDeps, 'desiredState' | 'clock' | 'operationId'>) =>
+  deps.desiredState.putUser({
+    ...user,
+    operationId: deps.operationId,
+    updatedAt: deps.clock.now().toISOString(),
+  });
+
 export type { MemberGrant, MemberPolicyEdit, PlannedUser, PolicyGrantsChange };
 export {
   adminLikeRolesOf,
@@ -404,6 +425,7 @@ export {
   policyName,
   profileNameFor,
   projectPolicyTarget,
+  recordUser,
   refuseOwnerGrant,
   roleTemplateFor,
   userMember,
@@ -411,6 +433,7 @@ export {
   utcTimestamp,
   verifyMemberGrants,
   verifyPersonalProfile,
+  verifyPolicyEdits,
   WORKLOAD_IDENTITY_ROLE,
   workloadIdentityMember,
 };

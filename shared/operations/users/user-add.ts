@@ -16,18 +16,18 @@ import {
   type MemberGrant,
   type MemberPolicyEdit,
   type PlannedUser,
-  type PolicyGrantsChange,
   PROFILE_TYPE_LABEL,
   planChangesOf,
   plannedUserOf,
   profileNameFor,
   projectPolicyTarget,
+  recordUser,
   refuseOwnerGrant,
   roleTemplateFor,
   userMember,
   userResource,
-  verifyMemberGrants,
   verifyPersonalProfile,
+  verifyPolicyEdits,
 } from './user-access';
 
 /**
@@ -251,19 +251,11 @@ const userAdd: OperationModule<'user.add', UserAddObserved, UserAddPlan> = {
         labels: plan.profile.labels,
       });
     }
-    await deps.desiredState.putUser({
-      ...plan.user,
-      operationId: deps.operationId,
-      updatedAt: deps.clock.now().toISOString(),
-    });
+    await recordUser(plan.user, deps);
   },
 
   async verify(plan, deps) {
-    const policies: PolicyGrantsChange[] = [];
-    for (const edit of plan.policyEdits) {
-      const live = await deps.iam.getPolicy(edit.target);
-      policies.push(verifyMemberGrants(live, plan.member, edit, edit.before));
-    }
+    const policies = await verifyPolicyEdits(plan, deps);
     const profile = plan.profile
       ? {
           ...(await verifyPersonalProfile(deps, plan.projectId, plan.profile)),

@@ -15,15 +15,15 @@ import {
   type MemberGrant,
   type MemberPolicyEdit,
   type PlannedUser,
-  type PolicyGrantsChange,
   planChangesOf,
   plannedUserOf,
   projectPolicyTarget,
+  recordUser,
   refuseOwnerGrant,
   roleTemplateFor,
   userMember,
   userResource,
-  verifyMemberGrants,
+  verifyPolicyEdits,
 } from './user-access';
 
 /**
@@ -185,19 +185,11 @@ const userRoleSet: OperationModule<'user.role.set', UserRoleSetObserved, UserRol
     for (const edit of plan.policyEdits) {
       await deps.iam.editPolicy(edit.target, (policy) => applyMemberEdit(policy, plan.member, edit));
     }
-    await deps.desiredState.putUser({
-      ...plan.user,
-      operationId: deps.operationId,
-      updatedAt: deps.clock.now().toISOString(),
-    });
+    await recordUser(plan.user, deps);
   },
 
   async verify(plan, deps) {
-    const policies: PolicyGrantsChange[] = [];
-    for (const edit of plan.policyEdits) {
-      const live = await deps.iam.getPolicy(edit.target);
-      policies.push(verifyMemberGrants(live, plan.member, edit, edit.before));
-    }
+    const policies = await verifyPolicyEdits(plan, deps);
     const recorded = await deps.desiredState.getUser(plan.email);
     if (!recorded || recorded.role !== plan.role) {
       throw new VerificationFailedError(

@@ -22,7 +22,24 @@ interface Case {
   fingerprint: (simulator: RunningSimulator, apis: ReturnType<typeof platformApisFor>) => Promise<unknown>;
 }
 
+const GPU_POOL = {
+  projectId: 'acme-ml-prod',
+  location: 'us-central1',
+  cluster: 'acme-ml-gke',
+  pool: 'gpu-a100-pool',
+};
+
 const CASES: Case[] = [
+  {
+    name: 'gpu.scale',
+    command: { type: 'gpu.scale', args: { nodes: 2 } },
+    fingerprint: async (_simulator, apis) => (await apis.gke.getNodePool(GPU_POOL)).sizeByZone,
+  },
+  {
+    name: 'gpu.autoscaling.set',
+    command: { type: 'gpu.autoscaling.set', args: { min: 1, max: 2 } },
+    fingerprint: async (_simulator, apis) => (await apis.gke.getNodePool(GPU_POOL)).autoscaling,
+  },
   {
     name: 'sql.backup',
     command: { type: 'sql.backup', args: { instance: 'acme-kfp-mysql-7f3a9c1e' } },

@@ -1,6 +1,3 @@
-import type { FilestoreState } from '../../../../local/simulator/services/filestore-model';
-import type { RunningSimulator } from '../../../../local/simulator/simulator';
-import type { DesiredStateStore, PlatformState } from '../../../../shared/desired-state';
 import { NotFoundError, PolicyViolationError, ResourceBusyError } from '../../../../shared/errors';
 import type { PlatformApis } from '../../../../shared/operations';
 import {
@@ -8,17 +5,10 @@ import {
   filestoreBackup,
 } from '../../../../shared/operations/filestore/filestore-backup';
 import { deterministicFilestoreId } from '../../../../shared/operations/filestore/filestore-instance';
-import { ManualClock } from '../../../../shared/time';
 import { crashingApis, SimulatedCrash } from '../../../helpers/crash';
-import {
-  applyPlan,
-  desiredStateForTest,
-  InMemoryProgress,
-  type OperationContext,
-  planOperation,
-} from '../../../helpers/operation-runner';
-import { platformApisFor } from '../../../helpers/platform-apis';
-import { startFixtureSimulator } from '../../../helpers/simulator';
+import { applyPlan, InMemoryProgress, planOperation } from '../../../helpers/operation-runner';
+import { useSimulatorTestbed } from '../../../helpers/simulator-testbed';
+import { fileCallsOf, kfHomeBackupsOf } from './filestore-test-kit';
 
 /**
  * `filestore.backup` against the simulator seeded from the fixture (timeScale 0: an operation is
@@ -32,60 +22,13 @@ const BACKUP_ID = deterministicFilestoreId('acme-kf-home-20250602', OPERATION_ID
 const FIXTURE_KF_HOME_BACKUPS = 10;
 
 describe('filestore.backup', () => {
-  const clock = new ManualClock(START);
-  let simulator: RunningSimulator;
-  let apis: PlatformApis;
-  let platform: PlatformState;
-  let desiredState: DesiredStateStore;
+  const testbed = useSimulatorTestbed({ start: START, operationId: OPERATION_ID });
+  const { clock, context } = testbed;
 
-  const context = (overrides: Partial<OperationContext> = {}): OperationContext => ({
-    platform,
-    apis,
-    desiredState,
-    clock,
-    operationId: OPERATION_ID,
-    ...overrides,
-  });
-
-  /** The simulator's Filestore state, as `GET /_sim/state` dumps it (settled). */
-  const fileState = async (): Promise<FilestoreState> => {
-    const dump = (await (await fetch(`${simulator.endpoints.file}/_sim/state`)).json()) as {
-      file: FilestoreState;
-    };
-    return dump.file;
-  };
-  const kfHomeBackups = async () =>
-    (await fileState()).backups.filter((backup) =>
-      backup.sourceInstance?.endsWith('/instances/acme-kf-home'),
-    );
-  /** Filestore calls in order, as `METHOD route` without the `file.projects.locations.` prefix. */
-  const fileCalls = (): string[] =>
-    simulator.requestLog
-      .entries()
-      .filter((entry) => entry.service === 'file')
-      .map(
-        (entry) => `${entry.method} ${(entry.route ?? entry.path).replace('file.projects.locations.', '')}`,
-      );
+  const kfHomeBackups = () => kfHomeBackupsOf(testbed.simulator);
+  const fileCalls = (): string[] => fileCallsOf(testbed.simulator);
   const observe = (args = KF_HOME): Promise<FilestoreBackupObserved> =>
-    filestoreBackup.observe(args, platform, { ...apis, desiredState, clock });
-
-  beforeAll(async () => {
-    simulator = await startFixtureSimulator({ timeScale: 0, clock });
-    apis = platformApisFor(simulator, clock);
-    ({ desiredState, platform } = await desiredStateForTest(clock.now()));
-  });
-
-  beforeEach(() => {
-    clock.set(START);
-    simulator.setTimeScale(0);
-    simulator.reset();
-    simulator.faults.clear();
-    simulator.requestLog.clear();
-  });
-
-  afterAll(async () => {
-    await simulator.close();
-  });
+    filestoreBackup.observe(args, testbed.platform, testbed.observeDeps());
 
   describe('plan', () => {
     it('plans a labelled backup of the share into the instance region', async () => {
@@ -93,7 +36,7 @@ describe('filestore.backup', () => {
       const observed = await observe();
 
       // Act
-      const plan = filestoreBackup.plan(platform, observed, KF_HOME);
+      const plan = filestoreBackup.plan(testbed.platform, observed, KF_HOME);
 
       // Assert
       expect(plan.summary).toBe(
@@ -132,7 +75,7 @@ describe('filestore.backup', () => {
       const observed = await observe({ instance: 'acme-datasets' });
 
       // Act
-      const plan = filestoreBackup.plan(platform, observed, { instance: 'acme-datasets' });
+      const plan = filestoreBackup.plan(testbed.platform, observed, { instance: 'acme-datasets' });
 
       // Assert
       expect(plan.share).toBe('datasets');
@@ -143,7 +86,7 @@ describe('filestore.backup', () => {
 
     it('refuses an instance opsplane does not operate, naming the known ones', () => {
       // Act
-      const act = () => filestoreBackup.resource({ instance: 'scratch-nfs' }, platform);
+      const act = () => filestoreBackup.resource({ instance: 'scratch-nfs' }, testbed.platform);
 
       // Assert
       expect(act).toThrow(PolicyViolationError);
@@ -152,7 +95,7 @@ describe('filestore.backup', () => {
 
     it('leases the instance', () => {
       // Act
-      const resource = filestoreBackup.resource(KF_HOME, platform);
+      const resource = filestoreBackup.resource(KF_HOME, testbed.platform);
 
       // Assert
       expect(resource).toBe('filestore/acme-ml-prod/us-central1-a/acme-kf-home');
@@ -164,7 +107,7 @@ describe('filestore.backup', () => {
 
       // Act
       const act = () =>
-        filestoreBackup.plan(platform, observed, { instance: 'acme-kf-home', share: 'datasets' });
+        filestoreBackup.plan(testbed.platform, observed, { instance: 'acme-kf-home', share: 'datasets' });
 
       // Assert
       expect(act).toThrow(PolicyViolationError);
@@ -181,8 +124,8 @@ describe('filestore.backup', () => {
       };
 
       // Act
-      const busy = () => filestoreBackup.plan(platform, restoring, KF_HOME);
-      const refused = () => filestoreBackup.plan(platform, broken, KF_HOME);
+      const busy = () => filestoreBackup.plan(testbed.platform, restoring, KF_HOME);
+      const refused = () => filestoreBackup.plan(testbed.platform, broken, KF_HOME);
 
       // Assert
       expect(busy).toThrow(ResourceBusyError);
@@ -201,9 +144,9 @@ describe('filestore.backup', () => {
 
       // Act
       const deleting = () =>
-        filestoreBackup.plan(platform, withState('acme-kf-home-daily-20250530', 'DELETING'), KF_HOME);
+        filestoreBackup.plan(testbed.platform, withState('acme-kf-home-daily-20250530', 'DELETING'), KF_HOME);
       const creating = () =>
-        filestoreBackup.plan(platform, withState('acme-kf-home-daily-20250529', 'CREATING'), KF_HOME);
+        filestoreBackup.plan(testbed.platform, withState('acme-kf-home-daily-20250529', 'CREATING'), KF_HOME);
 
       // Assert
       expect(deleting).toThrow(ResourceBusyError);
@@ -240,7 +183,7 @@ describe('filestore.backup', () => {
 
     it('counts a recent restore towards the rate limit', async () => {
       // Prepare
-      await apis.filestore.startRestore(
+      await testbed.apis.filestore.startRestore(
         { projectId: 'acme-ml-prod', location: 'us-central1-a', instance: 'acme-kf-home' },
         {
           share: 'kfhome',
@@ -263,7 +206,7 @@ describe('filestore.backup', () => {
     it('creates one READY backup with the platform labels, and reports it', async () => {
       // Prepare
       const plan = await planOperation(filestoreBackup, KF_HOME, context());
-      simulator.requestLog.clear();
+      testbed.simulator.requestLog.clear();
 
       // Act
       const { result, progress } = await applyPlan(filestoreBackup, plan, context());
@@ -275,7 +218,7 @@ describe('filestore.backup', () => {
         'GET operations.get',
         'GET backups.get',
       ]);
-      const created = simulator.requestLog.entries().find((entry) => entry.method === 'POST');
+      const created = testbed.simulator.requestLog.entries().find((entry) => entry.method === 'POST');
       expect(created?.body).toMatchObject({
         sourceInstance: 'projects/acme-ml-prod/locations/us-central1-a/instances/acme-kf-home',
         sourceFileShare: 'kfhome',
@@ -326,7 +269,7 @@ describe('filestore.backup', () => {
     it('fails the operation when Google ends the backup with an error, leaving no backup behind', async () => {
       // Prepare
       const plan = await planOperation(filestoreBackup, KF_HOME, context());
-      simulator.faults.inject({
+      testbed.simulator.faults.inject({
         route: 'file.projects.locations.backups.create',
         operationError: { code: 8, message: 'Backup quota exceeded.' },
       });
@@ -345,30 +288,30 @@ describe('filestore.backup', () => {
       // Prepare
       const plan = await planOperation(filestoreBackup, KF_HOME, context());
       const { progress } = await applyPlan(filestoreBackup, plan, context());
-      simulator.requestLog.clear();
+      testbed.simulator.requestLog.clear();
 
       // Act
       await applyPlan(filestoreBackup, plan, context({ progress }));
       await applyPlan(filestoreBackup, plan, context({ progress: new InMemoryProgress(clock) }));
 
       // Assert
-      expect(simulator.requestLog.count('POST file.projects.locations.backups.create')).toBe(0);
+      expect(testbed.simulator.requestLog.count('POST file.projects.locations.backups.create')).toBe(0);
       expect(await kfHomeBackups()).toHaveLength(FIXTURE_KF_HOME_BACKUPS + 1);
     });
 
     it('ends with exactly one backup whichever adapter call the process dies after', async () => {
       // Prepare
       const plan = await planOperation(filestoreBackup, KF_HOME, context());
-      const clean = crashingApis(apis, Number.POSITIVE_INFINITY);
+      const clean = crashingApis(testbed.apis, Number.POSITIVE_INFINITY);
       await applyPlan(filestoreBackup, plan, context({ apis: clean.apis }));
       expect(clean.calls).toEqual(['filestore.startBackup', 'filestore.getOperation', 'filestore.getBackup']);
 
       for (let crashAfter = 1; crashAfter <= clean.calls.length; crashAfter += 1) {
-        simulator.reset();
-        simulator.requestLog.clear();
+        testbed.simulator.reset();
+        testbed.simulator.requestLog.clear();
         clock.set(START);
         const progress = new InMemoryProgress(clock);
-        const crashing = crashingApis(apis, crashAfter);
+        const crashing = crashingApis(testbed.apis, crashAfter);
 
         // Act
         const crashed = applyPlan(filestoreBackup, plan, context({ apis: crashing.apis, progress }));
@@ -376,7 +319,7 @@ describe('filestore.backup', () => {
         const { result } = await applyPlan(filestoreBackup, plan, context({ progress }));
 
         // Assert
-        expect(simulator.requestLog.count('POST file.projects.locations.backups.create')).toBe(1);
+        expect(testbed.simulator.requestLog.count('POST file.projects.locations.backups.create')).toBe(1);
         const backups = await kfHomeBackups();
         expect(backups).toHaveLength(FIXTURE_KF_HOME_BACKUPS + 1);
         expect(backups.filter((backup) => backup.name.endsWith(`/backups/${BACKUP_ID}`))).toEqual([
@@ -389,20 +332,20 @@ describe('filestore.backup', () => {
     it('adopts the backup behind ALREADY_EXISTS when it was not seen before the create', async () => {
       // Prepare: an earlier attempt created the backup; this attempt's read misses it (a race).
       const plan = await planOperation(filestoreBackup, KF_HOME, context());
-      await apis.filestore.startBackup(plan.instance, { backupId: BACKUP_ID, share: 'kfhome' });
+      await testbed.apis.filestore.startBackup(plan.instance, { backupId: BACKUP_ID, share: 'kfhome' });
       let reads = 0;
       const racing: PlatformApis = {
-        ...apis,
+        ...testbed.apis,
         filestore: {
-          ...apis.filestore,
+          ...testbed.apis.filestore,
           getBackup: async (ref) => {
             reads += 1;
             if (reads === 1) throw new NotFoundError(`read backup ${ref.backup}: not found (stale read)`);
-            return apis.filestore.getBackup(ref);
+            return testbed.apis.filestore.getBackup(ref);
           },
         },
       };
-      simulator.requestLog.clear();
+      testbed.simulator.requestLog.clear();
 
       // Act
       const { result, progress } = await applyPlan(filestoreBackup, plan, context({ apis: racing }));
@@ -414,7 +357,9 @@ describe('filestore.backup', () => {
         'GET operations.get',
         'GET backups.get',
       ]);
-      expect(simulator.requestLog.entries().find((entry) => entry.method === 'POST')?.status).toBe(409);
+      expect(testbed.simulator.requestLog.entries().find((entry) => entry.method === 'POST')?.status).toBe(
+        409,
+      );
       expect(progress.googleOperations).toEqual([expect.objectContaining({ step: 'backup' })]);
       expect(result).toMatchObject({ backupId: BACKUP_ID, state: 'READY' });
       expect(await kfHomeBackups()).toHaveLength(FIXTURE_KF_HOME_BACKUPS + 1);
@@ -422,11 +367,11 @@ describe('filestore.backup', () => {
 
     it('adopts a backup still being made by a crashed attempt instead of starting another', async () => {
       // Prepare
-      simulator.setTimeScale(0.01);
+      testbed.simulator.setTimeScale(0.01);
       const plan = await planOperation(filestoreBackup, KF_HOME, context());
-      simulator.requestLog.clear();
+      testbed.simulator.requestLog.clear();
       const progress = new InMemoryProgress(clock);
-      const crashing = crashingApis(apis, 1);
+      const crashing = crashingApis(testbed.apis, 1);
       await expect(
         applyPlan(filestoreBackup, plan, context({ apis: crashing.apis, progress })),
       ).rejects.toBeInstanceOf(SimulatedCrash);
@@ -441,8 +386,8 @@ describe('filestore.backup', () => {
       } = await applyPlan(filestoreBackup, plan, context({ progress }));
 
       // Assert
-      expect(simulator.requestLog.count('POST file.projects.locations.backups.create')).toBe(1);
-      expect(simulator.requestLog.count('GET file.projects.locations.operations.list')).toBe(1);
+      expect(testbed.simulator.requestLog.count('POST file.projects.locations.backups.create')).toBe(1);
+      expect(testbed.simulator.requestLog.count('GET file.projects.locations.operations.list')).toBe(1);
       expect(resumes).toBeGreaterThan(0);
       expect(after.googleOperations).toEqual([
         expect.objectContaining({

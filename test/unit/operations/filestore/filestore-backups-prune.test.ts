@@ -1,26 +1,15 @@
-import type { FilestoreState } from '../../../../local/simulator/services/filestore-model';
-import type { RunningSimulator } from '../../../../local/simulator/simulator';
-import type { DesiredStateStore, PlatformState } from '../../../../shared/desired-state';
 import { ResourceBusyError } from '../../../../shared/errors';
 import type { FilestoreBackupView } from '../../../../shared/gcp';
-import type { PlatformApis } from '../../../../shared/operations';
 import {
   applyRetention,
   type FilestoreBackupsPruneObserved,
   filestoreBackupsPrune,
   isoWeekOf,
 } from '../../../../shared/operations/filestore/filestore-backups-prune';
-import { ManualClock } from '../../../../shared/time';
 import { crashingApis, SimulatedCrash } from '../../../helpers/crash';
-import {
-  applyPlan,
-  desiredStateForTest,
-  InMemoryProgress,
-  type OperationContext,
-  planOperation,
-} from '../../../helpers/operation-runner';
-import { platformApisFor } from '../../../helpers/platform-apis';
-import { startFixtureSimulator } from '../../../helpers/simulator';
+import { applyPlan, InMemoryProgress, planOperation } from '../../../helpers/operation-runner';
+import { useSimulatorTestbed } from '../../../helpers/simulator-testbed';
+import { fileCallsOf, kfHomeBackupsOf } from './filestore-test-kit';
 
 /**
  * `filestore.backups.prune` against the simulator seeded from the fixture (timeScale 0), on a
@@ -36,38 +25,17 @@ const DELETE_ROUTE = 'DELETE file.projects.locations.backups.delete';
 const FIXTURE_KF_HOME_BACKUPS = 10;
 
 describe('filestore.backups.prune', () => {
-  const clock = new ManualClock(START);
-  let simulator: RunningSimulator;
-  let apis: PlatformApis;
-  let platform: PlatformState;
-  let desiredState: DesiredStateStore;
+  const testbed = useSimulatorTestbed({ start: START, operationId: 'op-prune-1' });
+  const { clock, context } = testbed;
 
-  const context = (overrides: Partial<OperationContext> = {}): OperationContext => ({
-    platform,
-    apis,
-    desiredState,
-    clock,
-    operationId: 'op-prune-1',
-    ...overrides,
-  });
   const kfHomeBackupIds = async (): Promise<string[]> => {
-    const dump = (await (await fetch(`${simulator.endpoints.file}/_sim/state`)).json()) as {
-      file: FilestoreState;
-    };
-    return dump.file.backups
-      .filter((backup) => backup.sourceInstance?.endsWith('/instances/acme-kf-home'))
+    return (await kfHomeBackupsOf(testbed.simulator))
       .map((backup) => backup.name.slice(backup.name.lastIndexOf('/') + 1))
       .sort();
   };
-  const fileCalls = (): string[] =>
-    simulator.requestLog
-      .entries()
-      .filter((entry) => entry.service === 'file')
-      .map(
-        (entry) => `${entry.method} ${(entry.route ?? entry.path).replace('file.projects.locations.', '')}`,
-      );
+  const fileCalls = (): string[] => fileCallsOf(testbed.simulator);
   const observe = (args = KF_HOME): Promise<FilestoreBackupsPruneObserved> =>
-    filestoreBackupsPrune.observe(args, platform, { ...apis, desiredState, clock });
+    filestoreBackupsPrune.observe(args, testbed.platform, testbed.observeDeps());
 
   /**
    * Daily backups of 2025-05-31, 06-01 and 06-02 (04:00), taken through the API as the schedule
@@ -76,33 +44,15 @@ describe('filestore.backups.prune', () => {
   const addRecentDailies = async (): Promise<void> => {
     for (const day of ['20250531', '20250601', '20250602']) {
       clock.set(`${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6)}T04:00:00Z`);
-      const op = await apis.filestore.startBackup(REF, {
+      const op = await testbed.apis.filestore.startBackup(REF, {
         backupId: `acme-kf-home-daily-${day}`,
         share: 'kfhome',
         labels: { schedule: 'daily', 'managed-by': 'acme-ops' },
       });
-      await apis.filestore.getOperation(op.name);
+      await testbed.apis.filestore.getOperation(op.name);
     }
     clock.set(START);
   };
-
-  beforeAll(async () => {
-    simulator = await startFixtureSimulator({ timeScale: 0, clock });
-    apis = platformApisFor(simulator, clock);
-    ({ desiredState, platform } = await desiredStateForTest(clock.now()));
-  });
-
-  beforeEach(() => {
-    clock.set(START);
-    simulator.setTimeScale(0);
-    simulator.reset();
-    simulator.faults.clear();
-    simulator.requestLog.clear();
-  });
-
-  afterAll(async () => {
-    await simulator.close();
-  });
 
   describe('plan', () => {
     it("keeps the fixture's 7 newest dailies, the weekly and the pinned backup, and deletes the rest", async () => {
@@ -110,7 +60,7 @@ describe('filestore.backups.prune', () => {
       const observed = await observe();
 
       // Act
-      const plan = filestoreBackupsPrune.plan(platform, observed, KF_HOME);
+      const plan = filestoreBackupsPrune.plan(testbed.platform, observed, KF_HOME);
 
       // Assert
       expect(plan.summary).toBe(
@@ -156,7 +106,7 @@ describe('filestore.backups.prune', () => {
       const observed = await observe();
 
       // Act
-      const plan = filestoreBackupsPrune.plan(platform, observed, KF_HOME);
+      const plan = filestoreBackupsPrune.plan(testbed.platform, observed, KF_HOME);
 
       // Assert
       expect(plan.deletions.map((backup) => backup.id)).toEqual([
@@ -176,7 +126,7 @@ describe('filestore.backups.prune', () => {
       const observed = await observe({ instance: 'acme-datasets' });
 
       // Act
-      const plan = filestoreBackupsPrune.plan(platform, observed, { instance: 'acme-datasets' });
+      const plan = filestoreBackupsPrune.plan(testbed.platform, observed, { instance: 'acme-datasets' });
 
       // Assert
       expect(plan.noop).toBe(true);
@@ -197,7 +147,7 @@ describe('filestore.backups.prune', () => {
       // Act
       const act = () =>
         filestoreBackupsPrune.plan(
-          platform,
+          testbed.platform,
           { ...observed, instance: { ...observed.instance, state: 'RESTORING' } },
           KF_HOME,
         );
@@ -209,7 +159,7 @@ describe('filestore.backups.prune', () => {
 
     it('refuses an instance opsplane does not operate', () => {
       // Act
-      const act = () => filestoreBackupsPrune.resource({ instance: 'scratch-nfs' }, platform);
+      const act = () => filestoreBackupsPrune.resource({ instance: 'scratch-nfs' }, testbed.platform);
 
       // Assert
       expect(act).toThrow(/"scratch-nfs" is not operated by opsplane/);
@@ -299,7 +249,7 @@ describe('filestore.backups.prune', () => {
     it('deletes the backup outside retention and keeps the rest', async () => {
       // Prepare
       const plan = await planOperation(filestoreBackupsPrune, KF_HOME, context());
-      simulator.requestLog.clear();
+      testbed.simulator.requestLog.clear();
 
       // Act
       const { result } = await applyPlan(filestoreBackupsPrune, plan, context());
@@ -329,13 +279,13 @@ describe('filestore.backups.prune', () => {
       // Prepare
       await addRecentDailies();
       const plan = await planOperation(filestoreBackupsPrune, KF_HOME, context());
-      simulator.requestLog.clear();
+      testbed.simulator.requestLog.clear();
 
       // Act
       const { result, progress } = await applyPlan(filestoreBackupsPrune, plan, context());
 
       // Assert
-      const deletes = simulator.requestLog
+      const deletes = testbed.simulator.requestLog
         .entries()
         .filter(
           (entry) => entry.method === 'DELETE' || entry.route === 'file.projects.locations.operations.get',
@@ -363,7 +313,7 @@ describe('filestore.backups.prune', () => {
     it('does nothing for a no-op plan', async () => {
       // Prepare
       const plan = await planOperation(filestoreBackupsPrune, { instance: 'acme-datasets' }, context());
-      simulator.requestLog.clear();
+      testbed.simulator.requestLog.clear();
 
       // Act
       const { result } = await applyPlan(filestoreBackupsPrune, plan, context());
@@ -379,7 +329,7 @@ describe('filestore.backups.prune', () => {
       // Prepare
       const plan = await planOperation(filestoreBackupsPrune, KF_HOME, context());
       const { progress } = await applyPlan(filestoreBackupsPrune, plan, context());
-      simulator.requestLog.clear();
+      testbed.simulator.requestLog.clear();
 
       // Act
       await applyPlan(filestoreBackupsPrune, plan, context({ progress }));
@@ -390,7 +340,7 @@ describe('filestore.backups.prune', () => {
       );
 
       // Assert
-      expect(simulator.requestLog.count(DELETE_ROUTE)).toBe(0);
+      expect(testbed.simulator.requestLog.count(DELETE_ROUTE)).toBe(0);
       expect(result).toMatchObject({ deleted: [], alreadyGone: ['acme-kf-home-daily-20250523'] });
       expect(await kfHomeBackupIds()).toHaveLength(FIXTURE_KF_HOME_BACKUPS - 1);
     });
@@ -399,7 +349,7 @@ describe('filestore.backups.prune', () => {
       // Prepare
       await addRecentDailies();
       const plan = await planOperation(filestoreBackupsPrune, KF_HOME, context());
-      const clean = crashingApis(apis, Number.POSITIVE_INFINITY);
+      const clean = crashingApis(testbed.apis, Number.POSITIVE_INFINITY);
       await applyPlan(filestoreBackupsPrune, plan, context({ apis: clean.apis }));
       const expected = await kfHomeBackupIds();
       expect(clean.calls).toEqual([
@@ -412,44 +362,44 @@ describe('filestore.backups.prune', () => {
       ]);
 
       for (let crashAfter = 1; crashAfter <= clean.calls.length; crashAfter += 1) {
-        simulator.reset();
+        testbed.simulator.reset();
         await addRecentDailies();
-        simulator.requestLog.clear();
+        testbed.simulator.requestLog.clear();
         const progress = new InMemoryProgress(clock);
 
         // Act
         const crashed = applyPlan(
           filestoreBackupsPrune,
           plan,
-          context({ apis: crashingApis(apis, crashAfter).apis, progress }),
+          context({ apis: crashingApis(testbed.apis, crashAfter).apis, progress }),
         );
         await expect(crashed).rejects.toBeInstanceOf(SimulatedCrash);
         await applyPlan(filestoreBackupsPrune, plan, context({ progress }));
 
         // Assert
-        expect(simulator.requestLog.count(DELETE_ROUTE)).toBe(3);
+        expect(testbed.simulator.requestLog.count(DELETE_ROUTE)).toBe(3);
         expect(await kfHomeBackupIds()).toEqual(expected);
       }
     });
 
     it('adopts a delete a crashed attempt started but never recorded, while it still runs', async () => {
       // Prepare
-      simulator.setTimeScale(0.1);
+      testbed.simulator.setTimeScale(0.1);
       const plan = await planOperation(filestoreBackupsPrune, KF_HOME, context());
       const progress = new InMemoryProgress(clock);
-      const crashing = crashingApis(apis, 2);
+      const crashing = crashingApis(testbed.apis, 2);
       await expect(
         applyPlan(filestoreBackupsPrune, plan, context({ apis: crashing.apis, progress })),
       ).rejects.toBeInstanceOf(SimulatedCrash);
       expect(crashing.calls).toEqual(['filestore.getBackup', 'filestore.startDeleteBackup']);
-      simulator.requestLog.clear();
+      testbed.simulator.requestLog.clear();
 
       // Act
       const { result, resumes } = await applyPlan(filestoreBackupsPrune, plan, context({ progress }));
 
       // Assert
-      expect(simulator.requestLog.count(DELETE_ROUTE)).toBe(0);
-      expect(simulator.requestLog.count('GET file.projects.locations.operations.list')).toBe(1);
+      expect(testbed.simulator.requestLog.count(DELETE_ROUTE)).toBe(0);
+      expect(testbed.simulator.requestLog.count('GET file.projects.locations.operations.list')).toBe(1);
       expect(resumes).toBeGreaterThan(0);
       expect(result).toMatchObject({ deleted: ['acme-kf-home-daily-20250523'] });
       expect(await kfHomeBackupIds()).not.toContain('acme-kf-home-daily-20250523');

@@ -1,6 +1,3 @@
-import type { FilestoreState } from '../../../../local/simulator/services/filestore-model';
-import type { RunningSimulator } from '../../../../local/simulator/simulator';
-import type { DesiredStateStore, PlatformState } from '../../../../shared/desired-state';
 import { NotFoundError, PolicyViolationError, ResourceBusyError } from '../../../../shared/errors';
 import type { PlatformApis } from '../../../../shared/operations';
 import { deterministicFilestoreId } from '../../../../shared/operations/filestore/filestore-instance';
@@ -8,17 +5,10 @@ import {
   type FilestoreRestoreObserved,
   filestoreRestore,
 } from '../../../../shared/operations/filestore/filestore-restore';
-import { ManualClock } from '../../../../shared/time';
 import { crashingApis, SimulatedCrash } from '../../../helpers/crash';
-import {
-  applyPlan,
-  desiredStateForTest,
-  InMemoryProgress,
-  type OperationContext,
-  planOperation,
-} from '../../../helpers/operation-runner';
-import { platformApisFor } from '../../../helpers/platform-apis';
-import { startFixtureSimulator } from '../../../helpers/simulator';
+import { applyPlan, InMemoryProgress, planOperation } from '../../../helpers/operation-runner';
+import { useSimulatorTestbed } from '../../../helpers/simulator-testbed';
+import { fileCallsOf, fileStateOf, kfHomeBackupsOf } from './filestore-test-kit';
 
 /**
  * `filestore.restore` against the simulator seeded from the fixture (timeScale 0), on a manual
@@ -37,61 +27,18 @@ const RESTORE_ROUTE = 'POST file.projects.locations.instances.restore';
 const BACKUP_CREATE_ROUTE = 'POST file.projects.locations.backups.create';
 
 describe('filestore.restore', () => {
-  const clock = new ManualClock(START);
-  let simulator: RunningSimulator;
-  let apis: PlatformApis;
-  let platform: PlatformState;
-  let desiredState: DesiredStateStore;
+  const testbed = useSimulatorTestbed({ start: START, operationId: OPERATION_ID });
+  const { clock, context } = testbed;
 
-  const context = (overrides: Partial<OperationContext> = {}): OperationContext => ({
-    platform,
-    apis,
-    desiredState,
-    clock,
-    operationId: OPERATION_ID,
-    ...overrides,
-  });
-  const fileState = async (): Promise<FilestoreState> => {
-    const dump = (await (await fetch(`${simulator.endpoints.file}/_sim/state`)).json()) as {
-      file: FilestoreState;
-    };
-    return dump.file;
-  };
+  const fileState = () => fileStateOf(testbed.simulator);
   const kfHome = async () =>
     (await fileState()).instances.find((instance) => instance.name.endsWith('/instances/acme-kf-home'));
-  const kfHomeBackups = async () =>
-    (await fileState()).backups.filter((backup) =>
-      backup.sourceInstance?.endsWith('/instances/acme-kf-home'),
-    );
-  const fileCalls = (): string[] =>
-    simulator.requestLog
-      .entries()
-      .filter((entry) => entry.service === 'file')
-      .map(
-        (entry) => `${entry.method} ${(entry.route ?? entry.path).replace('file.projects.locations.', '')}`,
-      );
+  const kfHomeBackups = () => kfHomeBackupsOf(testbed.simulator);
+  const fileCalls = (): string[] => fileCallsOf(testbed.simulator);
   const observe = (
     args: { instance: string; backup: string; share?: string } = ARGS,
   ): Promise<FilestoreRestoreObserved> =>
-    filestoreRestore.observe(args, platform, { ...apis, desiredState, clock });
-
-  beforeAll(async () => {
-    simulator = await startFixtureSimulator({ timeScale: 0, clock });
-    apis = platformApisFor(simulator, clock);
-    ({ desiredState, platform } = await desiredStateForTest(clock.now()));
-  });
-
-  beforeEach(() => {
-    clock.set(START);
-    simulator.setTimeScale(0);
-    simulator.reset();
-    simulator.faults.clear();
-    simulator.requestLog.clear();
-  });
-
-  afterAll(async () => {
-    await simulator.close();
-  });
+    filestoreRestore.observe(args, testbed.platform, testbed.observeDeps());
 
   describe('plan', () => {
     it('plans a safety backup, then the in-place restore, and says the share is overwritten', async () => {
@@ -99,7 +46,7 @@ describe('filestore.restore', () => {
       const observed = await observe();
 
       // Act
-      const plan = filestoreRestore.plan(platform, observed, ARGS);
+      const plan = filestoreRestore.plan(testbed.platform, observed, ARGS);
 
       // Assert
       expect(plan.summary).toBe(
@@ -141,7 +88,7 @@ describe('filestore.restore', () => {
       const byNumber = { instance: 'acme-kf-home', backup: SOURCE.replace('acme-ml-prod', '734118209551') };
 
       // Act
-      const plan = filestoreRestore.plan(platform, await observe(byNumber), byNumber);
+      const plan = filestoreRestore.plan(testbed.platform, await observe(byNumber), byNumber);
 
       // Assert
       expect(plan.backup.name).toBe(SOURCE);
@@ -182,7 +129,7 @@ describe('filestore.restore', () => {
       const observed = await observe(args);
 
       // Act
-      const act = () => filestoreRestore.plan(platform, observed, args);
+      const act = () => filestoreRestore.plan(testbed.platform, observed, args);
 
       // Assert
       expect(act).toThrow(PolicyViolationError);
@@ -197,7 +144,7 @@ describe('filestore.restore', () => {
       const observed = await observe(args);
 
       // Act
-      const act = () => filestoreRestore.plan(platform, observed, args);
+      const act = () => filestoreRestore.plan(testbed.platform, observed, args);
 
       // Assert
       expect(act).toThrow(PolicyViolationError);
@@ -212,7 +159,7 @@ describe('filestore.restore', () => {
       const creating = { ...observed, backup: { ...observed.backup, state: 'CREATING' } };
 
       // Act
-      const act = () => filestoreRestore.plan(platform, creating, ARGS);
+      const act = () => filestoreRestore.plan(testbed.platform, creating, ARGS);
 
       // Assert
       expect(act).toThrow(PolicyViolationError);
@@ -236,7 +183,7 @@ describe('filestore.restore', () => {
       };
 
       // Act
-      const plan = filestoreRestore.plan(platform, foreign, ARGS);
+      const plan = filestoreRestore.plan(testbed.platform, foreign, ARGS);
 
       // Assert
       expect(plan.warnings.slice(2)).toEqual([
@@ -265,7 +212,7 @@ describe('filestore.restore', () => {
       // Act
       const act = () =>
         filestoreRestore.plan(
-          platform,
+          testbed.platform,
           { ...observed, instance: { ...observed.instance, state: 'RESTORING' } },
           ARGS,
         );
@@ -280,7 +227,7 @@ describe('filestore.restore', () => {
     it('takes the safety backup, restores the share, and reports both', async () => {
       // Prepare
       const plan = await planOperation(filestoreRestore, ARGS, context());
-      simulator.requestLog.clear();
+      testbed.simulator.requestLog.clear();
 
       // Act
       const { result, progress } = await applyPlan(filestoreRestore, plan, context());
@@ -296,7 +243,7 @@ describe('filestore.restore', () => {
         'GET instances.get',
         'GET backups.get',
       ]);
-      const restore = simulator.requestLog
+      const restore = testbed.simulator.requestLog
         .entries()
         .find((entry) => entry.route === 'file.projects.locations.instances.restore');
       expect(restore?.body).toEqual({ fileShare: 'kfhome', sourceBackup: SOURCE });
@@ -339,7 +286,7 @@ describe('filestore.restore', () => {
       await expect(run).rejects.toThrow(
         `acme-kf-home is READY with share kfhome restored from ${SOURCE}; expected READY, restored from ${SOURCE.replace('20250529', '20250528')}`,
       );
-      expect(simulator.requestLog.count(RESTORE_ROUTE)).toBe(1);
+      expect(testbed.simulator.requestLog.count(RESTORE_ROUTE)).toBe(1);
     });
   });
 
@@ -348,15 +295,15 @@ describe('filestore.restore', () => {
       // Prepare
       const plan = await planOperation(filestoreRestore, ARGS, context());
       const { progress } = await applyPlan(filestoreRestore, plan, context());
-      simulator.requestLog.clear();
+      testbed.simulator.requestLog.clear();
 
       // Act
       await applyPlan(filestoreRestore, plan, context({ progress }));
       await applyPlan(filestoreRestore, plan, context({ progress: new InMemoryProgress(clock) }));
 
       // Assert
-      expect(simulator.requestLog.count(RESTORE_ROUTE)).toBe(0);
-      expect(simulator.requestLog.count(BACKUP_CREATE_ROUTE)).toBe(0);
+      expect(testbed.simulator.requestLog.count(RESTORE_ROUTE)).toBe(0);
+      expect(testbed.simulator.requestLog.count(BACKUP_CREATE_ROUTE)).toBe(0);
       expect(await kfHomeBackups()).toHaveLength(FIXTURE_KF_HOME_BACKUPS + 1);
     });
 
@@ -366,13 +313,13 @@ describe('filestore.restore', () => {
       clock.advance(11 * 60_000);
       const later = { instance: 'acme-kf-home', backup: 'acme-kf-home-daily-20250528' };
       const plan = await planOperation(filestoreRestore, later, context({ operationId: 'op-restore-2' }));
-      simulator.requestLog.clear();
+      testbed.simulator.requestLog.clear();
 
       // Act
       const { result } = await applyPlan(filestoreRestore, plan, context({ operationId: 'op-restore-2' }));
 
       // Assert
-      expect(simulator.requestLog.count(RESTORE_ROUTE)).toBe(1);
+      expect(testbed.simulator.requestLog.count(RESTORE_ROUTE)).toBe(1);
       expect(result.restoredFrom).toBe(SOURCE.replace('20250529', '20250528'));
       expect(result.sourceBackup).toEqual({ from: SOURCE, to: SOURCE.replace('20250529', '20250528') });
     });
@@ -380,7 +327,7 @@ describe('filestore.restore', () => {
     it('ends with one safety backup and one restore whichever adapter call the process dies after', async () => {
       // Prepare
       const plan = await planOperation(filestoreRestore, ARGS, context());
-      const clean = crashingApis(apis, Number.POSITIVE_INFINITY);
+      const clean = crashingApis(testbed.apis, Number.POSITIVE_INFINITY);
       await applyPlan(filestoreRestore, plan, context({ apis: clean.apis }));
       expect(clean.calls).toEqual([
         'filestore.startBackup',
@@ -393,8 +340,8 @@ describe('filestore.restore', () => {
       ]);
 
       for (let crashAfter = 1; crashAfter <= clean.calls.length; crashAfter += 1) {
-        simulator.reset();
-        simulator.requestLog.clear();
+        testbed.simulator.reset();
+        testbed.simulator.requestLog.clear();
         clock.set(START);
         const progress = new InMemoryProgress(clock);
 
@@ -402,14 +349,14 @@ describe('filestore.restore', () => {
         const crashed = applyPlan(
           filestoreRestore,
           plan,
-          context({ apis: crashingApis(apis, crashAfter).apis, progress }),
+          context({ apis: crashingApis(testbed.apis, crashAfter).apis, progress }),
         );
         await expect(crashed).rejects.toBeInstanceOf(SimulatedCrash);
         const { result } = await applyPlan(filestoreRestore, plan, context({ progress }));
 
         // Assert
-        expect(simulator.requestLog.count(BACKUP_CREATE_ROUTE)).toBe(1);
-        expect(simulator.requestLog.count(RESTORE_ROUTE)).toBe(1);
+        expect(testbed.simulator.requestLog.count(BACKUP_CREATE_ROUTE)).toBe(1);
+        expect(testbed.simulator.requestLog.count(RESTORE_ROUTE)).toBe(1);
         expect(await kfHome()).toMatchObject({
           state: 'READY',
           fileShares: [expect.objectContaining({ sourceBackup: SOURCE })],
@@ -423,15 +370,15 @@ describe('filestore.restore', () => {
 
     it('adopts a restore a crashed attempt started but never recorded, while it still runs', async () => {
       // Prepare: the process dies as the restore call returns, before the operation is recorded.
-      simulator.setTimeScale(0.01);
+      testbed.simulator.setTimeScale(0.01);
       const plan = await planOperation(filestoreRestore, ARGS, context());
       const progress = new InMemoryProgress(clock);
       const dying: PlatformApis = {
-        ...apis,
+        ...testbed.apis,
         filestore: {
-          ...apis.filestore,
+          ...testbed.apis.filestore,
           startRestore: async (ref, request) => {
-            await apis.filestore.startRestore(ref, request);
+            await testbed.apis.filestore.startRestore(ref, request);
             throw new SimulatedCrash(0, 'filestore.startRestore');
           },
         },
@@ -441,13 +388,13 @@ describe('filestore.restore', () => {
       ).rejects.toBeInstanceOf(SimulatedCrash);
       expect(progress.googleOperation('restore')).toBeUndefined();
       expect((await kfHome())?.state).toBe('RESTORING');
-      simulator.requestLog.clear();
+      testbed.simulator.requestLog.clear();
 
       // Act
       const { result, resumes } = await applyPlan(filestoreRestore, plan, context({ progress }));
 
       // Assert
-      expect(simulator.requestLog.count(RESTORE_ROUTE)).toBe(0);
+      expect(testbed.simulator.requestLog.count(RESTORE_ROUTE)).toBe(0);
       expect(resumes).toBeGreaterThan(0);
       expect(progress.googleOperation('restore')).toMatchObject({
         name: expect.stringMatching(/^projects\/acme-ml-prod\/locations\/us-central1-a\/operations\//),

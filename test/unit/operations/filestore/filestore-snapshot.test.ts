@@ -1,24 +1,14 @@
 import type { FilestoreState } from '../../../../local/simulator/services/filestore-model';
-import type { RunningSimulator } from '../../../../local/simulator/simulator';
-import type { DesiredStateStore, PlatformState } from '../../../../shared/desired-state';
 import { PolicyViolationError, ResourceBusyError } from '../../../../shared/errors';
-import type { PlatformApis } from '../../../../shared/operations';
 import { deterministicFilestoreId } from '../../../../shared/operations/filestore/filestore-instance';
 import {
   type FilestoreSnapshotObserved,
   filestoreSnapshot,
 } from '../../../../shared/operations/filestore/filestore-snapshot';
-import { ManualClock } from '../../../../shared/time';
 import { crashingApis, SimulatedCrash } from '../../../helpers/crash';
-import {
-  applyPlan,
-  desiredStateForTest,
-  InMemoryProgress,
-  type OperationContext,
-  planOperation,
-} from '../../../helpers/operation-runner';
-import { platformApisFor } from '../../../helpers/platform-apis';
-import { startFixtureSimulator } from '../../../helpers/simulator';
+import { applyPlan, InMemoryProgress, planOperation } from '../../../helpers/operation-runner';
+import { useSimulatorTestbed } from '../../../helpers/simulator-testbed';
+import { fileCallsOf, fileStateOf } from './filestore-test-kit';
 
 /**
  * `filestore.snapshot` against the simulator seeded from the fixture (timeScale 0), on a manual
@@ -34,53 +24,15 @@ const SNAPSHOT_NAME = `projects/acme-ml-prod/locations/us-central1-a/instances/a
 const FIXTURE_SNAPSHOTS = 3;
 
 describe('filestore.snapshot', () => {
-  const clock = new ManualClock(START);
-  let simulator: RunningSimulator;
-  let apis: PlatformApis;
-  let platform: PlatformState;
-  let desiredState: DesiredStateStore;
+  const testbed = useSimulatorTestbed({ start: START, operationId: OPERATION_ID });
+  const { clock, context } = testbed;
 
-  const context = (overrides: Partial<OperationContext> = {}): OperationContext => ({
-    platform,
-    apis,
-    desiredState,
-    clock,
-    operationId: OPERATION_ID,
-    ...overrides,
-  });
   const snapshots = async (): Promise<FilestoreState['snapshots']> => {
-    const dump = (await (await fetch(`${simulator.endpoints.file}/_sim/state`)).json()) as {
-      file: FilestoreState;
-    };
-    return dump.file.snapshots;
+    return (await fileStateOf(testbed.simulator)).snapshots;
   };
-  const fileCalls = (): string[] =>
-    simulator.requestLog
-      .entries()
-      .filter((entry) => entry.service === 'file')
-      .map(
-        (entry) => `${entry.method} ${(entry.route ?? entry.path).replace('file.projects.locations.', '')}`,
-      );
+  const fileCalls = (): string[] => fileCallsOf(testbed.simulator);
   const observe = (args = DATASETS): Promise<FilestoreSnapshotObserved> =>
-    filestoreSnapshot.observe(args, platform, { ...apis, desiredState, clock });
-
-  beforeAll(async () => {
-    simulator = await startFixtureSimulator({ timeScale: 0, clock });
-    apis = platformApisFor(simulator, clock);
-    ({ desiredState, platform } = await desiredStateForTest(clock.now()));
-  });
-
-  beforeEach(() => {
-    clock.set(START);
-    simulator.setTimeScale(0);
-    simulator.reset();
-    simulator.faults.clear();
-    simulator.requestLog.clear();
-  });
-
-  afterAll(async () => {
-    await simulator.close();
-  });
+    filestoreSnapshot.observe(args, testbed.platform, testbed.observeDeps());
 
   describe('plan', () => {
     it('plans a labelled snapshot of a ZONAL instance', async () => {
@@ -88,7 +40,7 @@ describe('filestore.snapshot', () => {
       const observed = await observe();
 
       // Act
-      const plan = filestoreSnapshot.plan(platform, observed, DATASETS);
+      const plan = filestoreSnapshot.plan(testbed.platform, observed, DATASETS);
 
       // Assert
       expect(plan.summary).toBe('acme-datasets: take a snapshot (3 snapshots now)');
@@ -113,19 +65,21 @@ describe('filestore.snapshot', () => {
       const observed = await observe({ instance: 'acme-kf-home' });
 
       // Act
-      const act = () => filestoreSnapshot.plan(platform, observed, { instance: 'acme-kf-home' });
+      const act = () => filestoreSnapshot.plan(testbed.platform, observed, { instance: 'acme-kf-home' });
 
       // Assert
       expect(act).toThrow(PolicyViolationError);
       expect(act).toThrow(
         'acme-kf-home is a BASIC_HDD instance: Filestore snapshots exist on ZONAL, REGIONAL and ENTERPRISE instances only; take a backup instead (filestore.backup)',
       );
-      expect(simulator.requestLog.count('GET file.projects.locations.instances.snapshots.list')).toBe(0);
+      expect(testbed.simulator.requestLog.count('GET file.projects.locations.instances.snapshots.list')).toBe(
+        0,
+      );
     });
 
     it('refuses an instance opsplane does not operate', () => {
       // Act
-      const act = () => filestoreSnapshot.resource({ instance: 'scratch-nfs' }, platform);
+      const act = () => filestoreSnapshot.resource({ instance: 'scratch-nfs' }, testbed.platform);
 
       // Assert
       expect(act).toThrow(
@@ -140,7 +94,7 @@ describe('filestore.snapshot', () => {
       // Act
       const act = () =>
         filestoreSnapshot.plan(
-          platform,
+          testbed.platform,
           { ...observed, instance: { ...observed.instance, state: 'REVERTING' } },
           DATASETS,
         );
@@ -155,7 +109,7 @@ describe('filestore.snapshot', () => {
     it('creates one READY snapshot with the platform labels, and reports it', async () => {
       // Prepare
       const plan = await planOperation(filestoreSnapshot, DATASETS, context());
-      simulator.requestLog.clear();
+      testbed.simulator.requestLog.clear();
 
       // Act
       const { result } = await applyPlan(filestoreSnapshot, plan, context());
@@ -204,21 +158,23 @@ describe('filestore.snapshot', () => {
       // Prepare
       const plan = await planOperation(filestoreSnapshot, DATASETS, context());
       const { progress } = await applyPlan(filestoreSnapshot, plan, context());
-      simulator.requestLog.clear();
+      testbed.simulator.requestLog.clear();
 
       // Act
       await applyPlan(filestoreSnapshot, plan, context({ progress }));
       await applyPlan(filestoreSnapshot, plan, context({ progress: new InMemoryProgress(clock) }));
 
       // Assert
-      expect(simulator.requestLog.count('POST file.projects.locations.instances.snapshots.create')).toBe(0);
+      expect(
+        testbed.simulator.requestLog.count('POST file.projects.locations.instances.snapshots.create'),
+      ).toBe(0);
       expect(await snapshots()).toHaveLength(FIXTURE_SNAPSHOTS + 1);
     });
 
     it('ends with exactly one snapshot whichever adapter call the process dies after', async () => {
       // Prepare
       const plan = await planOperation(filestoreSnapshot, DATASETS, context());
-      const clean = crashingApis(apis, Number.POSITIVE_INFINITY);
+      const clean = crashingApis(testbed.apis, Number.POSITIVE_INFINITY);
       await applyPlan(filestoreSnapshot, plan, context({ apis: clean.apis }));
       expect(clean.calls).toEqual([
         'filestore.listSnapshots',
@@ -228,8 +184,8 @@ describe('filestore.snapshot', () => {
       ]);
 
       for (let crashAfter = 1; crashAfter <= clean.calls.length; crashAfter += 1) {
-        simulator.reset();
-        simulator.requestLog.clear();
+        testbed.simulator.reset();
+        testbed.simulator.requestLog.clear();
         clock.set(START);
         const progress = new InMemoryProgress(clock);
 
@@ -237,13 +193,15 @@ describe('filestore.snapshot', () => {
         const crashed = applyPlan(
           filestoreSnapshot,
           plan,
-          context({ apis: crashingApis(apis, crashAfter).apis, progress }),
+          context({ apis: crashingApis(testbed.apis, crashAfter).apis, progress }),
         );
         await expect(crashed).rejects.toBeInstanceOf(SimulatedCrash);
         const { result } = await applyPlan(filestoreSnapshot, plan, context({ progress }));
 
         // Assert
-        expect(simulator.requestLog.count('POST file.projects.locations.instances.snapshots.create')).toBe(1);
+        expect(
+          testbed.simulator.requestLog.count('POST file.projects.locations.instances.snapshots.create'),
+        ).toBe(1);
         const live = await snapshots();
         expect(live).toHaveLength(FIXTURE_SNAPSHOTS + 1);
         expect(live.filter((snapshot) => snapshot.name === SNAPSHOT_NAME)).toEqual([
@@ -255,22 +213,24 @@ describe('filestore.snapshot', () => {
 
     it('adopts a snapshot still being made by a crashed attempt instead of starting another', async () => {
       // Prepare
-      simulator.setTimeScale(0.1);
+      testbed.simulator.setTimeScale(0.1);
       const plan = await planOperation(filestoreSnapshot, DATASETS, context());
       const progress = new InMemoryProgress(clock);
-      const crashing = crashingApis(apis, 2);
+      const crashing = crashingApis(testbed.apis, 2);
       await expect(
         applyPlan(filestoreSnapshot, plan, context({ apis: crashing.apis, progress })),
       ).rejects.toBeInstanceOf(SimulatedCrash);
       expect(crashing.calls).toEqual(['filestore.listSnapshots', 'filestore.startSnapshot']);
-      simulator.requestLog.clear();
+      testbed.simulator.requestLog.clear();
 
       // Act
       const { result, resumes } = await applyPlan(filestoreSnapshot, plan, context({ progress }));
 
       // Assert
-      expect(simulator.requestLog.count('POST file.projects.locations.instances.snapshots.create')).toBe(0);
-      expect(simulator.requestLog.count('GET file.projects.locations.operations.list')).toBe(1);
+      expect(
+        testbed.simulator.requestLog.count('POST file.projects.locations.instances.snapshots.create'),
+      ).toBe(0);
+      expect(testbed.simulator.requestLog.count('GET file.projects.locations.operations.list')).toBe(1);
       expect(resumes).toBeGreaterThan(0);
       expect(progress.googleOperations).toEqual([expect.objectContaining({ step: 'snapshot' })]);
       expect(result).toMatchObject({ snapshotId: SNAPSHOT_ID, state: 'READY' });

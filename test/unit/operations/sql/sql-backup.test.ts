@@ -1,20 +1,9 @@
-import type { RunningSimulator } from '../../../../local/simulator/simulator';
-import type { DesiredStateStore, PlatformState } from '../../../../shared/desired-state';
 import { OperationPendingError, PolicyViolationError, ResourceBusyError } from '../../../../shared/errors';
 import type { SqlInstanceView } from '../../../../shared/gcp';
-import type { PlatformApis } from '../../../../shared/operations/operation';
 import { sqlBackup } from '../../../../shared/operations/sql/sql-backup';
-import { ManualClock } from '../../../../shared/time';
 import { crashingApis, SimulatedCrash } from '../../../helpers/crash';
-import {
-  applyPlan,
-  desiredStateForTest,
-  InMemoryProgress,
-  type OperationContext,
-  planOperation,
-} from '../../../helpers/operation-runner';
-import { platformApisFor } from '../../../helpers/platform-apis';
-import { startFixtureSimulator } from '../../../helpers/simulator';
+import { applyPlan, InMemoryProgress, planOperation } from '../../../helpers/operation-runner';
+import { useSimulatorTestbed } from '../../../helpers/simulator-testbed';
 
 /**
  * `sql.backup` against the simulator's Cloud SQL Admin API, on a ManualClock at the fixture's
@@ -28,43 +17,14 @@ const OPERATION_ID = 'op-sql-backup-1';
 const REF = { projectId: PROJECT, instance: KFP };
 
 describe('sqlBackup', () => {
-  const clock = new ManualClock(AS_OF);
-  let simulator: RunningSimulator;
-  let apis: PlatformApis;
-  let platform: PlatformState;
-  let desiredState: DesiredStateStore;
+  const testbed = useSimulatorTestbed({ start: AS_OF, operationId: OPERATION_ID });
+  const { clock, context } = testbed;
 
-  const context = (overrides: Partial<OperationContext> = {}): OperationContext => ({
-    platform,
-    apis,
-    desiredState,
-    clock,
-    operationId: OPERATION_ID,
-    ...overrides,
-  });
   /** The API requests since the log was last cleared, as `METHOD route`. */
   const requests = (): string[] =>
-    simulator.requestLog.entries().map((entry) => `${entry.method} ${entry.route ?? entry.path}`);
+    testbed.simulator.requestLog.entries().map((entry) => `${entry.method} ${entry.route ?? entry.path}`);
   const ownRuns = async (description: string) =>
-    (await apis.sql.listBackupRuns(REF)).filter((run) => run.description === description);
-
-  beforeAll(async () => {
-    simulator = await startFixtureSimulator({ timeScale: 0, clock });
-    apis = platformApisFor(simulator, clock);
-    ({ platform, desiredState } = await desiredStateForTest(clock.now()));
-  });
-
-  beforeEach(() => {
-    clock.set(AS_OF);
-    simulator.setTimeScale(0);
-    simulator.reset();
-    simulator.requestLog.clear();
-    simulator.faults.clear();
-  });
-
-  afterAll(async () => {
-    await simulator.close();
-  });
+    (await testbed.apis.sql.listBackupRuns(REF)).filter((run) => run.description === description);
 
   describe('plan', () => {
     const runnable: SqlInstanceView = {
@@ -97,7 +57,7 @@ describe('sqlBackup', () => {
         ref: REF,
         description: 'pre-upgrade-OPS-123',
       });
-      expect(sqlBackup.resource({ instance: KFP }, platform)).toBe(`sql/${PROJECT}/${KFP}`);
+      expect(sqlBackup.resource({ instance: KFP }, testbed.platform)).toBe(`sql/${PROJECT}/${KFP}`);
       expect(requests()).toEqual(['GET sql.instances.get', 'GET sql.operations.list']);
     });
 
@@ -106,7 +66,8 @@ describe('sqlBackup', () => {
       const stopped = { ...runnable, activationPolicy: 'NEVER' };
 
       // Act
-      const planning = () => sqlBackup.plan(platform, { instance: stopped, running: [] }, { instance: KFP });
+      const planning = () =>
+        sqlBackup.plan(testbed.platform, { instance: stopped, running: [] }, { instance: KFP });
 
       // Assess
       expect(planning).toThrow(PolicyViolationError);
@@ -119,7 +80,7 @@ describe('sqlBackup', () => {
       // Act
       const planning = () =>
         sqlBackup.plan(
-          platform,
+          testbed.platform,
           { instance: { ...runnable, state: 'SUSPENDED' }, running: [] },
           { instance: KFP },
         );
@@ -145,7 +106,7 @@ describe('sqlBackup', () => {
       const running = [{ name: 'op-x', operationType: 'UPDATE', status: 'RUNNING', targetId: KFP }];
 
       // Act
-      const plan = sqlBackup.plan(platform, { instance: runnable, running }, { instance: KFP });
+      const plan = sqlBackup.plan(testbed.platform, { instance: runnable, running }, { instance: KFP });
 
       // Assess
       expect(plan.warnings).toEqual([
@@ -163,7 +124,7 @@ describe('sqlBackup', () => {
         { instance: KFP, description: 'pre-upgrade-OPS-123' },
         context(),
       );
-      simulator.requestLog.clear();
+      testbed.simulator.requestLog.clear();
 
       // Act
       const { result, progress } = await applyPlan(sqlBackup, plan, context());
@@ -209,7 +170,7 @@ describe('sqlBackup', () => {
       const plan = await planOperation(sqlBackup, { instance: KFP }, context());
       const progress = new InMemoryProgress(clock);
       await applyPlan(sqlBackup, plan, context({ progress }));
-      simulator.requestLog.clear();
+      testbed.simulator.requestLog.clear();
 
       // Act
       const again = await applyPlan(sqlBackup, plan, context({ progress }));
@@ -230,15 +191,15 @@ describe('sqlBackup', () => {
 
       // Assess
       expect(second.result.backupRunId).toBe(first.result.backupRunId);
-      expect(simulator.requestLog.count('POST sql.backupRuns.insert')).toBe(1);
+      expect(testbed.simulator.requestLog.count('POST sql.backupRuns.insert')).toBe(1);
       expect(await ownRuns(`opsplane ${OPERATION_ID}`)).toHaveLength(1);
     });
 
     it('lets RESOURCE_BUSY through when another operation runs on the instance', async () => {
       // Prepare
       const plan = await planOperation(sqlBackup, { instance: KFP }, context());
-      simulator.setTimeScale(1);
-      await apis.sql.startBackup(REF, 'someone else');
+      testbed.simulator.setTimeScale(1);
+      await testbed.apis.sql.startBackup(REF, 'someone else');
 
       // Act
       const applying = applyPlan(sqlBackup, plan, context());
@@ -254,9 +215,9 @@ describe('sqlBackup', () => {
     it('ends with exactly one backup whichever adapter call the process dies after', async () => {
       // Prepare
       const plan = await planOperation(sqlBackup, { instance: KFP }, context());
-      const counting = crashingApis(apis, Number.POSITIVE_INFINITY);
+      const counting = crashingApis(testbed.apis, Number.POSITIVE_INFINITY);
       const clean = await applyPlan(sqlBackup, plan, context({ apis: counting.apis }));
-      const cleanRuns = await apis.sql.listBackupRuns(REF);
+      const cleanRuns = await testbed.apis.sql.listBackupRuns(REF);
       expect(counting.calls).toEqual([
         'sql.listBackupRuns',
         'sql.startBackup',
@@ -265,10 +226,10 @@ describe('sqlBackup', () => {
       ]);
 
       for (let crashAfter = 1; crashAfter <= counting.calls.length; crashAfter += 1) {
-        simulator.reset();
-        simulator.requestLog.clear();
+        testbed.simulator.reset();
+        testbed.simulator.requestLog.clear();
         const progress = new InMemoryProgress(clock);
-        const crashing = crashingApis(apis, crashAfter);
+        const crashing = crashingApis(testbed.apis, crashAfter);
 
         // Act
         const crashed = applyPlan(sqlBackup, plan, context({ apis: crashing.apis, progress }));
@@ -276,9 +237,12 @@ describe('sqlBackup', () => {
         const rerun = await applyPlan(sqlBackup, plan, context({ progress }));
 
         // Assess
-        const runs = await apis.sql.listBackupRuns(REF);
+        const runs = await testbed.apis.sql.listBackupRuns(REF);
         expect({ crashAfter, runs: runs.length }).toEqual({ crashAfter, runs: cleanRuns.length });
-        expect({ crashAfter, inserts: simulator.requestLog.count('POST sql.backupRuns.insert') }).toEqual({
+        expect({
+          crashAfter,
+          inserts: testbed.simulator.requestLog.count('POST sql.backupRuns.insert'),
+        }).toEqual({
           crashAfter,
           inserts: 1,
         });
@@ -292,13 +256,13 @@ describe('sqlBackup', () => {
     it('adopts the still-running backup of a crashed attempt instead of starting a second', async () => {
       // Prepare
       const plan = await planOperation(sqlBackup, { instance: KFP }, context());
-      simulator.setTimeScale(1);
+      testbed.simulator.setTimeScale(1);
       const progress = new InMemoryProgress(clock);
-      const crashing = crashingApis(apis, 2); // dies right after startBackup returned
+      const crashing = crashingApis(testbed.apis, 2); // dies right after startBackup returned
       await expect(
         applyPlan(sqlBackup, plan, context({ apis: crashing.apis, progress })),
       ).rejects.toBeInstanceOf(SimulatedCrash);
-      const [started] = await apis.sql.listRunningOperations(REF);
+      const [started] = await testbed.apis.sql.listRunningOperations(REF);
 
       // Act
       const parked = applyPlan(sqlBackup, plan, context({ progress }), 0);
@@ -309,7 +273,7 @@ describe('sqlBackup', () => {
       // Assess
       expect(started?.operationType).toBe('BACKUP_VOLUME');
       expect(progress.googleOperation('backup')?.name).toBe(started?.name);
-      expect(simulator.requestLog.count('POST sql.backupRuns.insert')).toBe(1);
+      expect(testbed.simulator.requestLog.count('POST sql.backupRuns.insert')).toBe(1);
       expect(resumed.result).toMatchObject({ backupRunId: started?.backupRunId, status: 'SUCCESSFUL' });
     });
   });

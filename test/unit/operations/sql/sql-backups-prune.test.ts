@@ -1,20 +1,9 @@
-import type { RunningSimulator } from '../../../../local/simulator/simulator';
-import type { DesiredStateStore, PlatformState } from '../../../../shared/desired-state';
 import { OperationPendingError, PolicyViolationError } from '../../../../shared/errors';
 import type { SqlBackupRunView } from '../../../../shared/gcp';
-import type { PlatformApis } from '../../../../shared/operations/operation';
 import { sqlBackupsPrune } from '../../../../shared/operations/sql/sql-backups-prune';
-import { ManualClock } from '../../../../shared/time';
 import { crashingApis, SimulatedCrash } from '../../../helpers/crash';
-import {
-  applyPlan,
-  desiredStateForTest,
-  InMemoryProgress,
-  type OperationContext,
-  planOperation,
-} from '../../../helpers/operation-runner';
-import { platformApisFor } from '../../../helpers/platform-apis';
-import { startFixtureSimulator } from '../../../helpers/simulator';
+import { applyPlan, InMemoryProgress, planOperation } from '../../../helpers/operation-runner';
+import { useSimulatorTestbed } from '../../../helpers/simulator-testbed';
 
 /**
  * `sql.backups.prune` against the simulator's Cloud SQL Admin API. The fixture's retention is
@@ -34,24 +23,13 @@ const SCHEMA_MIGRATION = '1741944000000'; // 2025-03-14 "before schema migration
 const PRE_UPGRADE = '1748425022000'; // 2025-05-28 "pre-KFP-2.3-upgrade"
 
 describe('sqlBackupsPrune', () => {
-  const clock = new ManualClock(AS_OF);
-  let simulator: RunningSimulator;
-  let apis: PlatformApis;
-  let platform: PlatformState;
-  let desiredState: DesiredStateStore;
+  const testbed = useSimulatorTestbed({ start: AS_OF, operationId: 'op-sql-prune-1' });
+  const { clock, context } = testbed;
 
-  const context = (overrides: Partial<OperationContext> = {}): OperationContext => ({
-    platform,
-    apis,
-    desiredState,
-    clock,
-    operationId: 'op-sql-prune-1',
-    ...overrides,
-  });
   const requests = (): string[] =>
-    simulator.requestLog.entries().map((entry) => `${entry.method} ${entry.route ?? entry.path}`);
-  const runIds = async (): Promise<string[]> => (await apis.sql.listBackupRuns(REF)).map((run) => run.id);
-  const observeDeps = () => ({ ...apis, desiredState, clock });
+    testbed.simulator.requestLog.entries().map((entry) => `${entry.method} ${entry.route ?? entry.path}`);
+  const runIds = async (): Promise<string[]> =>
+    (await testbed.apis.sql.listBackupRuns(REF)).map((run) => run.id);
   /**
    * Two more on-demand backups at the fixture's asOf, then the clock 70 days on: five successful
    * on-demand runs past keepDays, one of them pinned, so minKeep lets three go.
@@ -59,32 +37,14 @@ describe('sqlBackupsPrune', () => {
   const twoBackupsThenSeventyDays = async (): Promise<string[]> => {
     const ids: string[] = [];
     for (const description of ['nightly-extra-1', 'nightly-extra-2']) {
-      const started = await apis.sql.startBackup(REF, description);
-      await apis.sql.getOperation(PROJECT, started.name);
+      const started = await testbed.apis.sql.startBackup(REF, description);
+      await testbed.apis.sql.getOperation(PROJECT, started.name);
       ids.push(started.backupRunId ?? '');
     }
     clock.set(new Date(Date.parse(AS_OF) + 70 * DAY_MS));
-    simulator.requestLog.clear();
+    testbed.simulator.requestLog.clear();
     return ids;
   };
-
-  beforeAll(async () => {
-    simulator = await startFixtureSimulator({ timeScale: 0, clock });
-    apis = platformApisFor(simulator, clock);
-    ({ platform, desiredState } = await desiredStateForTest(clock.now()));
-  });
-
-  beforeEach(() => {
-    clock.set(AS_OF);
-    simulator.setTimeScale(0);
-    simulator.reset();
-    simulator.requestLog.clear();
-    simulator.faults.clear();
-  });
-
-  afterAll(async () => {
-    await simulator.close();
-  });
 
   describe('plan', () => {
     it('deletes the December run; the March "schema migration" run is not pinned but kept for minKeep', async () => {
@@ -123,13 +83,17 @@ describe('sqlBackupsPrune', () => {
         `past 60 days but kept for minKeep 2: ${SCHEMA_MIGRATION} "before schema migration (ticket OPS-212)"`,
       ]);
       expect(plan.noop).toBe(false);
-      expect(sqlBackupsPrune.resource({ instance: KFP }, platform)).toBe(`sql/${PROJECT}/${KFP}`);
+      expect(sqlBackupsPrune.resource({ instance: KFP }, testbed.platform)).toBe(`sql/${PROJECT}/${KFP}`);
       expect(requests()).toEqual(['GET sql.backupRuns.list']);
     });
 
     it('never deletes a pinned run, matching its description case-insensitively', async () => {
       // Prepare
-      const observed = await sqlBackupsPrune.observe({ instance: KFP }, platform, observeDeps());
+      const observed = await sqlBackupsPrune.observe(
+        { instance: KFP },
+        testbed.platform,
+        testbed.observeDeps(),
+      );
       const extra: SqlBackupRunView[] = ['2025-06-01T00:00:00Z', '2025-06-02T00:00:00Z'].map(
         (time, index) => ({
           id: String(Date.parse(time)),
@@ -144,7 +108,7 @@ describe('sqlBackupsPrune', () => {
 
       // Act
       const plan = sqlBackupsPrune.plan(
-        platform,
+        testbed.platform,
         { runs: [...extra, ...observed.runs], now: later },
         { instance: KFP },
       );
@@ -172,11 +136,19 @@ describe('sqlBackupsPrune', () => {
 
     it('deletes a FAILED on-demand run past keepDays too, and says so', async () => {
       // Prepare
-      const observed = await sqlBackupsPrune.observe({ instance: METAFLOW }, platform, observeDeps());
+      const observed = await sqlBackupsPrune.observe(
+        { instance: METAFLOW },
+        testbed.platform,
+        testbed.observeDeps(),
+      );
       const later = new Date(Date.parse(AS_OF) + 70 * DAY_MS).toISOString();
 
       // Act
-      const plan = sqlBackupsPrune.plan(platform, { ...observed, now: later }, { instance: METAFLOW });
+      const plan = sqlBackupsPrune.plan(
+        testbed.platform,
+        { ...observed, now: later },
+        { instance: METAFLOW },
+      );
 
       // Assess
       expect(plan.deletions).toEqual([
@@ -205,7 +177,7 @@ describe('sqlBackupsPrune', () => {
       ];
 
       // Act
-      const planning = () => sqlBackupsPrune.plan(platform, { runs, now: AS_OF }, { instance: KFP });
+      const planning = () => sqlBackupsPrune.plan(testbed.platform, { runs, now: AS_OF }, { instance: KFP });
 
       // Assess
       expect(planning).toThrow(PolicyViolationError);
@@ -228,7 +200,7 @@ describe('sqlBackupsPrune', () => {
       // Prepare
       const plan = await planOperation(sqlBackupsPrune, { instance: KFP }, context());
       const before = await runIds();
-      simulator.requestLog.clear();
+      testbed.simulator.requestLog.clear();
 
       // Act
       const { result } = await applyPlan(sqlBackupsPrune, plan, context());
@@ -254,7 +226,7 @@ describe('sqlBackupsPrune', () => {
       // Prepare
       const [extra1, extra2] = await twoBackupsThenSeventyDays();
       const plan = await planOperation(sqlBackupsPrune, { instance: KFP }, context());
-      simulator.requestLog.clear();
+      testbed.simulator.requestLog.clear();
 
       // Act
       await applyPlan(sqlBackupsPrune, plan, context());
@@ -271,10 +243,12 @@ describe('sqlBackupsPrune', () => {
         'GET sql.operations.get',
         'GET sql.backupRuns.list',
       ]);
-      const onDemand = (await apis.sql.listBackupRuns(REF)).filter((run) => run.type === 'ON_DEMAND');
+      const onDemand = (await testbed.apis.sql.listBackupRuns(REF)).filter((run) => run.type === 'ON_DEMAND');
       expect(onDemand.map((run) => run.id)).toEqual([extra2, PRE_UPGRADE]);
       // The automated runs are 70+ days old too, but Cloud SQL's retainedBackups owns them.
-      const automated = (await apis.sql.listBackupRuns(REF)).filter((run) => run.type === 'AUTOMATED');
+      const automated = (await testbed.apis.sql.listBackupRuns(REF)).filter(
+        (run) => run.type === 'AUTOMATED',
+      );
       expect(automated).toHaveLength(5);
     });
 
@@ -284,7 +258,7 @@ describe('sqlBackupsPrune', () => {
       const progress = new InMemoryProgress(clock);
       await applyPlan(sqlBackupsPrune, plan, context({ progress }));
       const after = await runIds();
-      simulator.requestLog.clear();
+      testbed.simulator.requestLog.clear();
 
       // Act
       await applyPlan(sqlBackupsPrune, plan, context({ progress }));
@@ -298,7 +272,7 @@ describe('sqlBackupsPrune', () => {
       // Prepare
       const plan = await planOperation(sqlBackupsPrune, { instance: KFP }, context());
       await applyPlan(sqlBackupsPrune, plan, context());
-      simulator.requestLog.clear();
+      testbed.simulator.requestLog.clear();
 
       // Act
       const { progress } = await applyPlan(
@@ -308,7 +282,7 @@ describe('sqlBackupsPrune', () => {
       );
 
       // Assess
-      expect(simulator.requestLog.count('DELETE sql.backupRuns.delete')).toBe(0);
+      expect(testbed.simulator.requestLog.count('DELETE sql.backupRuns.delete')).toBe(0);
       expect(progress.steps[`delete-${MANUAL}`]).toEqual({ deleted: true, skipped: 'already gone' });
     });
   });
@@ -318,14 +292,14 @@ describe('sqlBackupsPrune', () => {
       // Prepare
       await twoBackupsThenSeventyDays();
       const plan = await planOperation(sqlBackupsPrune, { instance: KFP }, context());
-      const counting = crashingApis(apis, Number.POSITIVE_INFINITY);
+      const counting = crashingApis(testbed.apis, Number.POSITIVE_INFINITY);
       const clean = await applyPlan(sqlBackupsPrune, plan, context({ apis: counting.apis }));
       const cleanIds = await runIds();
       expect(counting.calls).toHaveLength(8);
 
       for (let crashAfter = 1; crashAfter <= counting.calls.length; crashAfter += 1) {
         clock.set(AS_OF);
-        simulator.reset();
+        testbed.simulator.reset();
         await twoBackupsThenSeventyDays();
         const progress = new InMemoryProgress(clock);
 
@@ -333,14 +307,17 @@ describe('sqlBackupsPrune', () => {
         const crashed = applyPlan(
           sqlBackupsPrune,
           plan,
-          context({ apis: crashingApis(apis, crashAfter).apis, progress }),
+          context({ apis: crashingApis(testbed.apis, crashAfter).apis, progress }),
         );
         await expect(crashed).rejects.toBeInstanceOf(SimulatedCrash);
         const rerun = await applyPlan(sqlBackupsPrune, plan, context({ progress }));
 
         // Assess
         expect({ crashAfter, ids: await runIds() }).toEqual({ crashAfter, ids: cleanIds });
-        expect({ crashAfter, deletes: simulator.requestLog.count('DELETE sql.backupRuns.delete') }).toEqual({
+        expect({
+          crashAfter,
+          deletes: testbed.simulator.requestLog.count('DELETE sql.backupRuns.delete'),
+        }).toEqual({
           crashAfter,
           deletes: 3,
         });
@@ -351,12 +328,12 @@ describe('sqlBackupsPrune', () => {
     it('adopts a delete a crashed attempt left running', async () => {
       // Prepare
       const plan = await planOperation(sqlBackupsPrune, { instance: KFP }, context());
-      simulator.setTimeScale(1);
+      testbed.simulator.setTimeScale(1);
       const progress = new InMemoryProgress(clock);
       await expect(
-        applyPlan(sqlBackupsPrune, plan, context({ apis: crashingApis(apis, 2).apis, progress })),
+        applyPlan(sqlBackupsPrune, plan, context({ apis: crashingApis(testbed.apis, 2).apis, progress })),
       ).rejects.toBeInstanceOf(SimulatedCrash);
-      const [running] = await apis.sql.listRunningOperations(REF);
+      const [running] = await testbed.apis.sql.listRunningOperations(REF);
 
       // Act
       const parked = applyPlan(sqlBackupsPrune, plan, context({ progress }), 0);
@@ -367,7 +344,7 @@ describe('sqlBackupsPrune', () => {
       // Assess
       expect(running?.operationType).toBe('DELETE_BACKUP');
       expect(progress.googleOperation(`delete-${MANUAL}`)?.name).toBe(running?.name);
-      expect(simulator.requestLog.count('DELETE sql.backupRuns.delete')).toBe(1);
+      expect(testbed.simulator.requestLog.count('DELETE sql.backupRuns.delete')).toBe(1);
       expect(await runIds()).not.toContain(MANUAL);
     });
   });

@@ -1,19 +1,8 @@
-import type { RunningSimulator } from '../../../../local/simulator/simulator';
-import type { DesiredStateStore, PlatformState } from '../../../../shared/desired-state';
 import { OperationPendingError, PolicyViolationError } from '../../../../shared/errors';
-import type { PlatformApis } from '../../../../shared/operations/operation';
 import { sqlClone } from '../../../../shared/operations/sql/sql-clone';
-import { ManualClock } from '../../../../shared/time';
 import { crashingApis, SimulatedCrash } from '../../../helpers/crash';
-import {
-  applyPlan,
-  desiredStateForTest,
-  InMemoryProgress,
-  type OperationContext,
-  planOperation,
-} from '../../../helpers/operation-runner';
-import { platformApisFor } from '../../../helpers/platform-apis';
-import { startFixtureSimulator } from '../../../helpers/simulator';
+import { applyPlan, InMemoryProgress, planOperation } from '../../../helpers/operation-runner';
+import { useSimulatorTestbed } from '../../../helpers/simulator-testbed';
 
 /**
  * `sql.clone` against the simulator's Cloud SQL Admin API, on a ManualClock at the fixture's
@@ -31,42 +20,13 @@ const SOURCE = { projectId: PROJECT, instance: METAFLOW };
 const TARGET_REF = { projectId: PROJECT, instance: TARGET };
 
 describe('sqlClone', () => {
-  const clock = new ManualClock(AS_OF);
-  let simulator: RunningSimulator;
-  let apis: PlatformApis;
-  let platform: PlatformState;
-  let desiredState: DesiredStateStore;
+  const testbed = useSimulatorTestbed({ start: AS_OF, operationId: 'op-sql-clone-1' });
+  const { clock, context } = testbed;
 
-  const context = (overrides: Partial<OperationContext> = {}): OperationContext => ({
-    platform,
-    apis,
-    desiredState,
-    clock,
-    operationId: 'op-sql-clone-1',
-    ...overrides,
-  });
   const requests = (): string[] =>
-    simulator.requestLog.entries().map((entry) => `${entry.method} ${entry.route ?? entry.path}`);
+    testbed.simulator.requestLog.entries().map((entry) => `${entry.method} ${entry.route ?? entry.path}`);
   const clonesOfSource = async () =>
-    (await apis.sql.listOperations(SOURCE)).filter((op) => op.operationType === 'CLONE');
-
-  beforeAll(async () => {
-    simulator = await startFixtureSimulator({ timeScale: 0, clock });
-    apis = platformApisFor(simulator, clock);
-    ({ platform, desiredState } = await desiredStateForTest(clock.now()));
-  });
-
-  beforeEach(() => {
-    clock.set(AS_OF);
-    simulator.setTimeScale(0);
-    simulator.reset();
-    simulator.requestLog.clear();
-    simulator.faults.clear();
-  });
-
-  afterAll(async () => {
-    await simulator.close();
-  });
+    (await testbed.apis.sql.listOperations(SOURCE)).filter((op) => op.operationType === 'CLONE');
 
   describe('plan', () => {
     it('plans the new instance within the recovery window, leasing the source', async () => {
@@ -97,7 +57,7 @@ describe('sqlClone', () => {
         recoveryWindow: { earliest: '2025-05-31T03:02:29.120Z', latest: '2025-06-02T08:00:00.000Z' },
         targetConnectionName: `${PROJECT}:us-central1:${TARGET}`,
       });
-      expect(sqlClone.resource(ARGS, platform)).toBe(`sql/${PROJECT}/${METAFLOW}`);
+      expect(sqlClone.resource(ARGS, testbed.platform)).toBe(`sql/${PROJECT}/${METAFLOW}`);
       expect(requests()).toEqual([
         'GET sql.instances.get',
         'GET sql.instances.get',
@@ -151,11 +111,15 @@ describe('sqlClone', () => {
 
     it('refuses a source without point-in-time recovery', async () => {
       // Prepare
-      const observed = await sqlClone.observe(ARGS, platform, { ...apis, desiredState, clock });
+      const observed = await sqlClone.observe(ARGS, testbed.platform, testbed.observeDeps());
 
       // Act
       const planning = () =>
-        sqlClone.plan(platform, { ...observed, source: { ...observed.source, pitrEnabled: false } }, ARGS);
+        sqlClone.plan(
+          testbed.platform,
+          { ...observed, source: { ...observed.source, pitrEnabled: false } },
+          ARGS,
+        );
 
       // Assess
       expect(planning).toThrow(PolicyViolationError);
@@ -179,7 +143,7 @@ describe('sqlClone', () => {
     it('starts one clone, polls it and proves the new instance RUNNABLE', async () => {
       // Prepare
       const plan = await planOperation(sqlClone, ARGS, context());
-      simulator.requestLog.clear();
+      testbed.simulator.requestLog.clear();
 
       // Act
       const { result } = await applyPlan(sqlClone, plan, context());
@@ -190,10 +154,10 @@ describe('sqlClone', () => {
         'GET sql.operations.get',
         'GET sql.instances.get',
       ]);
-      expect(simulator.requestLog.entries()[0]?.body).toEqual({
+      expect(testbed.simulator.requestLog.entries()[0]?.body).toEqual({
         cloneContext: { destinationInstanceName: TARGET, pointInTime: '2025-06-01T12:00:00.000Z' },
       });
-      const clone = await apis.sql.getInstance(TARGET_REF);
+      const clone = await testbed.apis.sql.getInstance(TARGET_REF);
       expect(clone).toMatchObject({ state: 'RUNNABLE', databaseVersion: 'POSTGRES_14' });
       const [operation] = await clonesOfSource();
       expect(result).toEqual({
@@ -219,7 +183,7 @@ describe('sqlClone', () => {
 
       // Assess
       expect(second.result.state).toEqual({ before: null, after: 'RUNNABLE' });
-      expect(simulator.requestLog.count('POST sql.instances.clone')).toBe(1);
+      expect(testbed.simulator.requestLog.count('POST sql.instances.clone')).toBe(1);
       expect(await clonesOfSource()).toHaveLength(1);
     });
 
@@ -245,11 +209,11 @@ describe('sqlClone', () => {
     it('refuses to take over an instance under the target name it did not create', async () => {
       // Prepare: someone else creates the name between plan and apply.
       const plan = await planOperation(sqlClone, ARGS, context());
-      const foreign = await apis.sql.startClone(
+      const foreign = await testbed.apis.sql.startClone(
         { projectId: PROJECT, instance: KFP },
         { destinationInstanceName: TARGET },
       );
-      await apis.sql.getOperation(PROJECT, foreign.name);
+      await testbed.apis.sql.getOperation(PROJECT, foreign.name);
 
       // Act
       const applying = applyPlan(sqlClone, plan, context());
@@ -264,20 +228,20 @@ describe('sqlClone', () => {
     it('ends with exactly one clone whichever adapter call the process dies after', async () => {
       // Prepare
       const plan = await planOperation(sqlClone, ARGS, context());
-      const counting = crashingApis(apis, Number.POSITIVE_INFINITY);
+      const counting = crashingApis(testbed.apis, Number.POSITIVE_INFINITY);
       const clean = await applyPlan(sqlClone, plan, context({ apis: counting.apis }));
       expect(counting.calls).toEqual(['sql.startClone', 'sql.getOperation', 'sql.getInstance']);
 
       for (let crashAfter = 1; crashAfter <= counting.calls.length; crashAfter += 1) {
-        simulator.reset();
-        simulator.requestLog.clear();
+        testbed.simulator.reset();
+        testbed.simulator.requestLog.clear();
         const progress = new InMemoryProgress(clock);
 
         // Act
         const crashed = applyPlan(
           sqlClone,
           plan,
-          context({ apis: crashingApis(apis, crashAfter).apis, progress }),
+          context({ apis: crashingApis(testbed.apis, crashAfter).apis, progress }),
         );
         await expect(crashed).rejects.toBeInstanceOf(SimulatedCrash);
         const rerun = await applyPlan(sqlClone, plan, context({ progress }));
@@ -285,9 +249,9 @@ describe('sqlClone', () => {
         // Assess
         expect({
           crashAfter,
-          cloneCalls: simulator.requestLog.count('POST sql.instances.clone'),
+          cloneCalls: testbed.simulator.requestLog.count('POST sql.instances.clone'),
           cloneOperations: (await clonesOfSource()).length,
-          state: (await apis.sql.getInstance(TARGET_REF)).state,
+          state: (await testbed.apis.sql.getInstance(TARGET_REF)).state,
         }).toEqual({ crashAfter, cloneCalls: 1, cloneOperations: 1, state: 'RUNNABLE' });
         expect(rerun.result).toEqual({ ...clean.result, operation: expect.any(String) });
       }
@@ -296,10 +260,10 @@ describe('sqlClone', () => {
     it('adopts the still-running clone of a crashed attempt', async () => {
       // Prepare
       const plan = await planOperation(sqlClone, ARGS, context());
-      simulator.setTimeScale(1);
+      testbed.simulator.setTimeScale(1);
       const progress = new InMemoryProgress(clock);
       await expect(
-        applyPlan(sqlClone, plan, context({ apis: crashingApis(apis, 1).apis, progress })),
+        applyPlan(sqlClone, plan, context({ apis: crashingApis(testbed.apis, 1).apis, progress })),
       ).rejects.toBeInstanceOf(SimulatedCrash);
 
       // Act
@@ -311,7 +275,7 @@ describe('sqlClone', () => {
       // Assess
       const clones = await clonesOfSource();
       expect(clones).toHaveLength(1);
-      expect(simulator.requestLog.count('POST sql.instances.clone')).toBe(1);
+      expect(testbed.simulator.requestLog.count('POST sql.instances.clone')).toBe(1);
       expect(progress.googleOperation('clone')?.name).toBe(clones[0]?.name);
       expect(resumed.result).toMatchObject({ operation: clones[0]?.name, state: { after: 'RUNNABLE' } });
     });

@@ -1,20 +1,10 @@
-import type { RunningSimulator } from '../../../../local/simulator/simulator';
-import type { DesiredStateStore, PlatformState } from '../../../../shared/desired-state';
 import { NotFoundError, OperationPendingError, PolicyViolationError } from '../../../../shared/errors';
 import type { SqlInstanceView } from '../../../../shared/gcp';
 import type { PlatformApis } from '../../../../shared/operations/operation';
 import { sqlRestore } from '../../../../shared/operations/sql/sql-restore';
-import { ManualClock } from '../../../../shared/time';
 import { crashingApis, SimulatedCrash } from '../../../helpers/crash';
-import {
-  applyPlan,
-  desiredStateForTest,
-  InMemoryProgress,
-  type OperationContext,
-  planOperation,
-} from '../../../helpers/operation-runner';
-import { platformApisFor } from '../../../helpers/platform-apis';
-import { startFixtureSimulator } from '../../../helpers/simulator';
+import { applyPlan, InMemoryProgress, planOperation } from '../../../helpers/operation-runner';
+import { useSimulatorTestbed } from '../../../helpers/simulator-testbed';
 
 /**
  * `sql.restore` against the simulator's Cloud SQL Admin API, on a ManualClock at the fixture's
@@ -32,46 +22,17 @@ const BACKUP_ID = '1748833200000';
 const SAFETY_DESCRIPTION = `pre-restore ${OPERATION_ID}`;
 
 describe('sqlRestore', () => {
-  const clock = new ManualClock(AS_OF);
-  let simulator: RunningSimulator;
-  let apis: PlatformApis;
-  let platform: PlatformState;
-  let desiredState: DesiredStateStore;
+  const testbed = useSimulatorTestbed({ start: AS_OF, operationId: OPERATION_ID });
+  const { clock, context } = testbed;
 
-  const context = (overrides: Partial<OperationContext> = {}): OperationContext => ({
-    platform,
-    apis,
-    desiredState,
-    clock,
-    operationId: OPERATION_ID,
-    ...overrides,
-  });
   const requests = (): string[] =>
-    simulator.requestLog.entries().map((entry) => `${entry.method} ${entry.route ?? entry.path}`);
+    testbed.simulator.requestLog.entries().map((entry) => `${entry.method} ${entry.route ?? entry.path}`);
   const restoresOf = async (instance: string) =>
-    (await apis.sql.listOperations({ projectId: PROJECT, instance })).filter(
+    (await testbed.apis.sql.listOperations({ projectId: PROJECT, instance })).filter(
       (op) => op.operationType === 'RESTORE_VOLUME',
     );
   const safetyBackups = async () =>
-    (await apis.sql.listBackupRuns(REF)).filter((run) => run.description === SAFETY_DESCRIPTION);
-
-  beforeAll(async () => {
-    simulator = await startFixtureSimulator({ timeScale: 0, clock });
-    apis = platformApisFor(simulator, clock);
-    ({ platform, desiredState } = await desiredStateForTest(clock.now()));
-  });
-
-  beforeEach(() => {
-    clock.set(AS_OF);
-    simulator.setTimeScale(0);
-    simulator.reset();
-    simulator.requestLog.clear();
-    simulator.faults.clear();
-  });
-
-  afterAll(async () => {
-    await simulator.close();
-  });
+    (await testbed.apis.sql.listBackupRuns(REF)).filter((run) => run.description === SAFETY_DESCRIPTION);
 
   describe('plan', () => {
     it('says the target is overwritten and restarts, after a safety backup', async () => {
@@ -105,7 +66,7 @@ describe('sqlRestore', () => {
         backupRunId: BACKUP_ID,
         backupTime: '2025-06-02T03:04:41.903Z',
       });
-      expect(sqlRestore.resource({ instance: KFP, backupId: BACKUP_ID }, platform)).toBe(
+      expect(sqlRestore.resource({ instance: KFP, backupId: BACKUP_ID }, testbed.platform)).toBe(
         `sql/${PROJECT}/${KFP}`,
       );
       expect(requests()).toEqual(['GET sql.instances.get', 'GET sql.backupRuns.get']);
@@ -154,16 +115,16 @@ describe('sqlRestore', () => {
 
     it('refuses a target that is not RUNNABLE', async () => {
       // Prepare
-      const observed = await sqlRestore.observe({ instance: KFP, backupId: BACKUP_ID }, platform, {
-        ...apis,
-        desiredState,
-        clock,
-      });
+      const observed = await sqlRestore.observe(
+        { instance: KFP, backupId: BACKUP_ID },
+        testbed.platform,
+        testbed.observeDeps(),
+      );
       const target: SqlInstanceView = { ...observed.target, state: 'MAINTENANCE' };
 
       // Act
       const planning = () =>
-        sqlRestore.plan(platform, { ...observed, target }, { instance: KFP, backupId: BACKUP_ID });
+        sqlRestore.plan(testbed.platform, { ...observed, target }, { instance: KFP, backupId: BACKUP_ID });
 
       // Assess
       expect(planning).toThrow(PolicyViolationError);
@@ -198,7 +159,7 @@ describe('sqlRestore', () => {
     it('takes the safety backup, then restores, and proves the instance RUNNABLE', async () => {
       // Prepare
       const plan = await planOperation(sqlRestore, { instance: KFP, backupId: BACKUP_ID }, context());
-      simulator.requestLog.clear();
+      testbed.simulator.requestLog.clear();
 
       // Act
       const { result, progress } = await applyPlan(sqlRestore, plan, context());
@@ -215,7 +176,7 @@ describe('sqlRestore', () => {
         'GET sql.instances.get',
         'GET sql.backupRuns.get',
       ]);
-      const restoreBody = simulator.requestLog
+      const restoreBody = testbed.simulator.requestLog
         .entries()
         .find((entry) => entry.route === 'sql.instances.restoreBackup')?.body;
       expect(restoreBody).toEqual({
@@ -226,7 +187,7 @@ describe('sqlRestore', () => {
       const restores = await restoresOf(KFP);
       expect(restores).toEqual([expect.objectContaining({ status: 'DONE', targetId: KFP })]);
       expect(restores[0]?.error).toBeUndefined();
-      expect((await apis.sql.getInstance(REF)).state).toBe('RUNNABLE');
+      expect((await testbed.apis.sql.getInstance(REF)).state).toBe('RUNNABLE');
       expect(result).toEqual({
         instance: KFP,
         restoredBackup: { instance: KFP, backupRunId: BACKUP_ID, takenAt: '2025-06-02T03:04:41.903Z' },
@@ -249,8 +210,8 @@ describe('sqlRestore', () => {
 
       // Assess
       expect(second.result).toEqual(first.result);
-      expect(simulator.requestLog.count('POST sql.backupRuns.insert')).toBe(1);
-      expect(simulator.requestLog.count('POST sql.instances.restoreBackup')).toBe(1);
+      expect(testbed.simulator.requestLog.count('POST sql.backupRuns.insert')).toBe(1);
+      expect(testbed.simulator.requestLog.count('POST sql.instances.restoreBackup')).toBe(1);
       expect(await safetyBackups()).toHaveLength(1);
       expect(await restoresOf(KFP)).toHaveLength(1);
     });
@@ -260,21 +221,21 @@ describe('sqlRestore', () => {
     it('ends with one safety backup and one restore whichever adapter call the process dies after', async () => {
       // Prepare
       const plan = await planOperation(sqlRestore, { instance: KFP, backupId: BACKUP_ID }, context());
-      const counting = crashingApis(apis, Number.POSITIVE_INFINITY);
+      const counting = crashingApis(testbed.apis, Number.POSITIVE_INFINITY);
       const clean = await applyPlan(sqlRestore, plan, context({ apis: counting.apis }));
-      const cleanRuns = (await apis.sql.listBackupRuns(REF)).length;
+      const cleanRuns = (await testbed.apis.sql.listBackupRuns(REF)).length;
       expect(counting.calls).toHaveLength(9);
 
       for (let crashAfter = 1; crashAfter <= counting.calls.length; crashAfter += 1) {
-        simulator.reset();
-        simulator.requestLog.clear();
+        testbed.simulator.reset();
+        testbed.simulator.requestLog.clear();
         const progress = new InMemoryProgress(clock);
 
         // Act
         const crashed = applyPlan(
           sqlRestore,
           plan,
-          context({ apis: crashingApis(apis, crashAfter).apis, progress }),
+          context({ apis: crashingApis(testbed.apis, crashAfter).apis, progress }),
         );
         await expect(crashed).rejects.toBeInstanceOf(SimulatedCrash);
         const rerun = await applyPlan(sqlRestore, plan, context({ progress }));
@@ -282,12 +243,12 @@ describe('sqlRestore', () => {
         // Assess
         const counts = {
           crashAfter,
-          backupRuns: (await apis.sql.listBackupRuns(REF)).length,
+          backupRuns: (await testbed.apis.sql.listBackupRuns(REF)).length,
           safetyBackups: (await safetyBackups()).length,
           restores: (await restoresOf(KFP)).length,
-          backupInserts: simulator.requestLog.count('POST sql.backupRuns.insert'),
-          restoreCalls: simulator.requestLog.count('POST sql.instances.restoreBackup'),
-          state: (await apis.sql.getInstance(REF)).state,
+          backupInserts: testbed.simulator.requestLog.count('POST sql.backupRuns.insert'),
+          restoreCalls: testbed.simulator.requestLog.count('POST sql.instances.restoreBackup'),
+          state: (await testbed.apis.sql.getInstance(REF)).state,
         };
         expect(counts).toEqual({
           crashAfter,
@@ -308,12 +269,12 @@ describe('sqlRestore', () => {
       const progress = new InMemoryProgress(clock);
       // Safety backup done at timeScale 0; the restore then runs for a while.
       const slowRestore: PlatformApis = {
-        ...apis,
+        ...testbed.apis,
         sql: {
-          ...apis.sql,
+          ...testbed.apis.sql,
           startRestore: (target, request) => {
-            simulator.setTimeScale(1);
-            return apis.sql.startRestore(target, request);
+            testbed.simulator.setTimeScale(1);
+            return testbed.apis.sql.startRestore(target, request);
           },
         },
       };
@@ -325,13 +286,13 @@ describe('sqlRestore', () => {
       // Act
       const parked = applyPlan(sqlRestore, plan, context({ progress }), 0);
       await expect(parked).rejects.toBeInstanceOf(OperationPendingError);
-      const during = await apis.sql.getInstance(REF);
+      const during = await testbed.apis.sql.getInstance(REF);
       clock.advance(60 * 60_000);
       const resumed = await applyPlan(sqlRestore, plan, context({ progress }));
 
       // Assess
       expect(during.state).toBe('MAINTENANCE');
-      expect(simulator.requestLog.count('POST sql.instances.restoreBackup')).toBe(1);
+      expect(testbed.simulator.requestLog.count('POST sql.instances.restoreBackup')).toBe(1);
       const restores = await restoresOf(KFP);
       expect(restores).toHaveLength(1);
       expect(progress.googleOperation('restore')?.name).toBe(restores[0]?.name);

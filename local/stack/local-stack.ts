@@ -220,7 +220,7 @@ const startLocalStack = async (options: LocalStackOptions): Promise<RunningLocal
     const tickMs = options.pollerTickMs ?? 2000;
     if (tickMs > 0) stops.push(startPollerTicks(pollerUrl, tickMs, logger));
 
-    const platform = desiredStateFromFixture(options.fixture);
+    const platform = seeded;
     const info: LocalStackInfo = {
       projectId: options.projectId,
       firestore: hosts.firestoreHost,

@@ -92,4 +92,4 @@ const createKubeflowClient = (options: KubeflowClusterOptions): (() => KubeflowC
 };
 
 export type { KubeflowClusterOptions };
-export { createKubeflowClient, kubeConfigOptions };
+export { createKubeflowClient, kubeConfigOptions, loadKubernetesClientModule };

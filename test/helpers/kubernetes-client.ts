@@ -1,6 +1,7 @@
 import type * as KubernetesClientModule from '@kubernetes/client-node';
 import { notFound } from '../../local/simulator/api-error';
 import type { ServiceAccountPolicyEditor } from '../../local/simulator/services/service-account-policies';
+import { loadKubernetesClientModule } from '../../shared/gcp/kubeflow-clients';
 
 /**
  * @kubernetes/client-node v2 pointed at the simulator's Kubernetes endpoint, and an in-memory
@@ -9,10 +10,10 @@ import type { ServiceAccountPolicyEditor } from '../../local/simulator/services/
  * The package is ESM only, and jest's module system cannot load it: ts-jest compiles to CommonJS,
  * where `import()` becomes jest's `require`, which refuses an ES module. A dynamic `import()` hidden
  * from TypeScript worked locally but failed in CI ("Test environment has been torn down": the
- * import goes through the callback of whichever jest runtime first compiled the helper). So the
- * package is loaded by Node's own `require` (Node 22 requires ES modules natively), outside jest's
- * sandbox: it lives in the main realm, once per worker, with Node's own `Symbol.dispose` that its
- * undici fetch needs. Outside jest (production, tsx) a plain import does the same.
+ * import goes through the callback of whichever jest runtime first compiled the helper). So it is
+ * loaded as production loads it (`loadKubernetesClientModule` in shared/gcp/kubeflow-clients.ts):
+ * by Node's own `require` (Node 22 requires ES modules natively), outside jest's sandbox. It lives
+ * in the main realm, once per worker, with Node's own `Symbol.dispose` that its undici fetch needs.
  */
 
 /** The @kubernetes/client-node module, as loaded at run time. */
@@ -33,11 +34,8 @@ interface FailureStatus {
   message: string;
 }
 
-/** Loads @kubernetes/client-node with Node's own `require` (see the file comment). */
-const loadKubernetesClient = async (): Promise<KubernetesClient> => {
-  const nodeModule = process.getBuiltinModule('node:module');
-  return nodeModule.createRequire(__filename)('@kubernetes/client-node') as KubernetesClient;
-};
+/** Loads @kubernetes/client-node as production does, with Node's own `require` (see the file comment). */
+const loadKubernetesClient = async (): Promise<KubernetesClient> => loadKubernetesClientModule();
 
 /**
  * Clients for a simulated cluster at `endpoint` (plain HTTP: client-node allows it only with

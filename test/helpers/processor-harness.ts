@@ -1,10 +1,3 @@
-import {
-  DesiredStateStore,
-  desiredStateFromFixture,
-  type PlatformState,
-  type UserState,
-  usersFromFixture,
-} from '../../shared/desired-state';
 import { type Lease, LeaseManager, OperationLedger, type OperationRecord } from '../../shared/ledger';
 import { silentLogger } from '../../shared/logging';
 import type { ResultPublisher } from '../../shared/messaging';
@@ -16,8 +9,8 @@ import {
 } from '../../shared/runtime';
 import { MemoryDocumentStore } from '../../shared/store';
 import { ManualClock } from '../../shared/time';
-import { loadFixture } from './factories';
 import { FakeGke } from './fake-gke';
+import { desiredStateForTest } from './operation-runner';
 
 /** A publisher that keeps what it publishes, and can be told to fail. */
 class CapturingPublisher implements ResultPublisher {
@@ -83,14 +76,8 @@ const makeProcessorHarness = async (
 ) => {
   const ledger = new OperationLedger(new MemoryDocumentStore<OperationRecord>());
   const leases = new LeaseManager(new MemoryDocumentStore<Lease>());
-  const desiredState = new DesiredStateStore(
-    new MemoryDocumentStore<PlatformState>(),
-    new MemoryDocumentStore<UserState>(),
-  );
   const clock = options.clock ?? new ManualClock('2026-03-01T10:00:00Z');
-  const fixture = loadFixture();
-  await desiredState.putPlatform(desiredStateFromFixture(fixture));
-  for (const user of usersFromFixture(fixture, clock.now())) await desiredState.putUser(user);
+  const { desiredState } = await desiredStateForTest(clock.now());
   const gke = new FakeGke();
   const results = new CapturingPublisher();
   const resumer = new CapturingResumer();

@@ -395,6 +395,21 @@ const verifyPolicyEdits = async (
   return policies;
 };
 
+/** Reads the user back from desired state and proves they are recorded with `role`. */
+const verifyRecordedUser = async (
+  deps: Pick<OperationDeps, 'desiredState'>,
+  email: string,
+  role: string,
+): Promise<UserState> => {
+  const recorded = await deps.desiredState.getUser(email);
+  if (!recorded || recorded.role !== role) {
+    throw new VerificationFailedError(
+      `desired state records ${email} with role ${recorded?.role ?? '(none)'}, not ${role}`,
+    );
+  }
+  return recorded;
+};
+
 /** Records the user in desired state as this operation set them (the same state twice is one effect). */
 const recordUser = (user: PlannedUser, deps: Pick<OperationDeps, 'desiredState' | 'clock' | 'operationId'>) =>
   deps.desiredState.putUser({
@@ -434,6 +449,7 @@ export {
   verifyMemberGrants,
   verifyPersonalProfile,
   verifyPolicyEdits,
+  verifyRecordedUser,
   WORKLOAD_IDENTITY_ROLE,
   workloadIdentityMember,
 };

@@ -1,5 +1,5 @@
 import type { UserState } from '../../desired-state';
-import { NotFoundError, PolicyViolationError, VerificationFailedError } from '../../errors';
+import { NotFoundError, PolicyViolationError } from '../../errors';
 import type { IamPolicy, NamespaceView, ProfileView } from '../../gcp';
 import type { BasePlan, OperationModule, PlanChange } from '../operation';
 import {
@@ -28,6 +28,7 @@ import {
   userResource,
   verifyPersonalProfile,
   verifyPolicyEdits,
+  verifyRecordedUser,
 } from './user-access';
 
 /**
@@ -262,12 +263,7 @@ const userAdd: OperationModule<'user.add', UserAddObserved, UserAddPlan> = {
           created: plan.profile.create,
         }
       : undefined;
-    const recorded = await deps.desiredState.getUser(plan.email);
-    if (!recorded || recorded.role !== plan.role) {
-      throw new VerificationFailedError(
-        `desired state records ${plan.email} with role ${recorded?.role ?? '(none)'}, not ${plan.role}`,
-      );
-    }
+    const recorded = await verifyRecordedUser(deps, plan.email, plan.role);
     return {
       email: plan.email,
       role: plan.role,

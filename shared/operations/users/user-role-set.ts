@@ -1,5 +1,5 @@
 import type { UserState } from '../../desired-state';
-import { NotFoundError, VerificationFailedError } from '../../errors';
+import { NotFoundError } from '../../errors';
 import type { IamPolicy } from '../../gcp';
 import type { BasePlan, OperationModule, PlanChange } from '../operation';
 import {
@@ -24,6 +24,7 @@ import {
   userMember,
   userResource,
   verifyPolicyEdits,
+  verifyRecordedUser,
 } from './user-access';
 
 /**
@@ -190,12 +191,7 @@ const userRoleSet: OperationModule<'user.role.set', UserRoleSetObserved, UserRol
 
   async verify(plan, deps) {
     const policies = await verifyPolicyEdits(plan, deps);
-    const recorded = await deps.desiredState.getUser(plan.email);
-    if (!recorded || recorded.role !== plan.role) {
-      throw new VerificationFailedError(
-        `desired state records ${plan.email} with role ${recorded?.role ?? '(none)'}, not ${plan.role}`,
-      );
-    }
+    const recorded = await verifyRecordedUser(deps, plan.email, plan.role);
     return {
       email: plan.email,
       role: { before: plan.fromRole, after: recorded.role },

@@ -1,5 +1,6 @@
 import type { Clock } from '../shared/time';
 import type { ControlPlaneClient } from './control-plane-client';
+import type { RunbookClient } from './runbook-client';
 
 /** Everything a CLI command touches, injected so tests run commands without a stack or a terminal. */
 interface CliContext {
@@ -7,6 +8,8 @@ interface CliContext {
   err(text: string): void;
   /** Connects to the control plane (the local stack by default). */
   connect(): Promise<ControlPlaneClient>;
+  /** Connects to the Workflows and Executions APIs the runbooks run on (local by default). */
+  connectRunbooks(): Promise<RunbookClient>;
   /** The actor commands are sent as, e.g. `user:maria.chen@acme.ai`. */
   actor(): string;
   newIdempotencyKey(): string;

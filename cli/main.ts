@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock } from '../shared/time';
 import { connectLocal } from './connect-local';
+import { connectRunbooks } from './connect-runbooks';
 import { resolveActor } from './resolve-actor';
 import { runCli } from './run-cli';
 
@@ -10,6 +11,7 @@ runCli(process.argv.slice(2), {
   out: (text) => process.stdout.write(`${text}\n`),
   err: (text) => process.stderr.write(`${text}\n`),
   connect: () => connectLocal(process.cwd()),
+  connectRunbooks: () => connectRunbooks(process.cwd(), process.env),
   actor: () => resolveActor(),
   newIdempotencyKey: () => `cli-${randomUUID()}`,
   clock: systemClock,

@@ -5,10 +5,12 @@ import { FILESTORE_USAGE, runFilestoreCommand } from './commands/filestore-comma
 import { GPU_USAGE, runGpuCommand } from './commands/gpu-commands';
 import { KEYS_USAGE, runKeysCommand } from './commands/keys-commands';
 import { OPS_HELP, runOpsCommand } from './commands/ops-commands';
+import { RUNBOOK_USAGE, runRunbookCommand } from './commands/runbook-commands';
 import { runSqlCommand, SQL_USAGE } from './commands/sql-commands';
 import { runStateCommand, STATE_HELP } from './commands/state-commands';
 import { SUBMIT_HELP } from './commands/submit-command';
 import { runUserCommand, USER_USAGE } from './commands/user-commands';
+import { runWorkflowCommand, WORKFLOW_USAGE } from './commands/workflow-commands';
 
 /** The top-level help: every group's usage (each group alone, e.g. `opsplane user`, prints its own). */
 const HELP = `opsplane: day-2 operations of the ML platform, as audited, exactly-once commands.
@@ -30,6 +32,12 @@ ${FILESTORE_USAGE}
 
 Approvals
 ${APPROVAL_USAGE}
+
+Runbooks (Cloud Workflows)
+${RUNBOOK_USAGE}
+
+Any Cloud Workflows file, on the local executor alone
+${WORKFLOW_USAGE}
 
 Operations in the ledger
 ${OPS_HELP}
@@ -54,6 +62,8 @@ const COMMANDS: Record<string, (ctx: CliContext, argv: string[]) => Promise<numb
   approve: runApprovalCommand('approve'),
   deny: runApprovalCommand('deny'),
   ops: runOpsCommand,
+  runbook: runRunbookCommand,
+  workflow: runWorkflowCommand,
   state: runStateCommand,
 };
 

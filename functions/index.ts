@@ -1,4 +1,6 @@
+import { registerOpsApiFunction } from './ops-api';
 import { registerOpsCommandFunction } from './ops-command';
+import { registerOpsNotifyFunction } from './ops-notify';
 import { registerOpsPollerFunction } from './ops-poller';
 
 /**
@@ -7,3 +9,5 @@ import { registerOpsPollerFunction } from './ops-poller';
  */
 registerOpsCommandFunction();
 registerOpsPollerFunction();
+registerOpsApiFunction();
+registerOpsNotifyFunction();

@@ -32,6 +32,8 @@ const main = async (): Promise<void> => {
       ? { simulatorStateFile: join(ROOT, '.opsplane', 'simulator-state.json') }
       : {}),
     functionPort: envPort('OPSPLANE_FUNCTION_PORT', 8495),
+    opsApiPort: envPort('OPSPLANE_OPS_API_PORT', 8488),
+    workflowsPort: envPort('OPSPLANE_WORKFLOWS_PORT', 8489),
     timeScale: Number(process.env.SIM_TIME_SCALE ?? 0.05),
     functionEnv: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'INFO' },
     // The actor `npx opsplane` sends commands as may do everything locally.
@@ -52,6 +54,10 @@ opsplane local stack is up (${((Date.now() - began) / 1000).toFixed(1)} s)
     .join('\n                   ')}
   opsCommand       ${info.functions.opsCommand}
   opsPoller        ${info.functions.opsPoller} (resumes parked operations every 2 s)
+  opsApi           ${info.functions.opsApi} (what runbook steps call)
+  opsNotify        ${info.functions.opsNotify} (calls runbooks back with outcomes)
+  workflows        ${info.workflows?.endpoint} (Workflows + Executions APIs, ${info.workflows?.location})
+  runbooks         ${info.workflows?.runbooks.join(', ')}
   local operator   ${resolveActor()} (every permission; approvers: maria.chen@acme.ai, dev.patel@acme.ai)
   managed platform ${info.platform.projectId} / ${info.platform.location} / ${info.platform.cluster}
   endpoints file   ${localInfoPath(ROOT)}
@@ -65,6 +71,9 @@ Try, in another terminal:
   npx opsplane user remove liam.obrien@acme.ai --wait        # stops for approval (exit 4)
   OPSPLANE_ACTOR=user:maria.chen@acme.ai npx opsplane approve <operation id> --wait
   npx opsplane ops list
+  npx opsplane runbook list
+  npx opsplane runbook start sql-restore --arg instance=acme-kfp-mysql-7f3a9c1e --arg backupId=<id> --wait
+  npx opsplane workflow run ../shared/conformance/workflows/workflows-samples/src/iterate_list.workflows.yaml
 
 Function logs follow below as JSON lines. Ctrl-C stops everything.
 `);

@@ -16,7 +16,12 @@ const LocalStackInfoSchema = z.object({
   pubsub: z.string(),
   /** Endpoint per simulated Google service (container, compute, sqladmin, …). */
   simulator: z.object({ container: z.string(), compute: z.string() }).catchall(z.string()),
-  functions: z.record(z.string(), z.string()),
+  /** URL per served function: opsCommand, opsPoller, opsApi (what runbooks call), opsNotify. */
+  functions: z.object({ opsApi: z.string() }).catchall(z.string()),
+  /** The local Workflows and Workflow Executions APIs (one endpoint) the runbooks are deployed to. */
+  workflows: z
+    .object({ endpoint: z.string(), location: z.string(), runbooks: z.array(z.string()) })
+    .optional(),
   topics: z.object({ commands: z.string(), results: z.string(), deadLetter: z.string() }),
   platform: z.object({ projectId: z.string(), location: z.string(), cluster: z.string() }),
   pid: z.number(),

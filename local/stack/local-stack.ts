@@ -4,7 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import type { PubSub } from '@google-cloud/pubsub';
+import { OPS_API_FUNCTION, registerOpsApiFunction } from '../../functions/ops-api';
 import { OPS_COMMAND_FUNCTION, registerOpsCommandFunction } from '../../functions/ops-command';
+import { OPS_NOTIFY_FUNCTION, registerOpsNotifyFunction } from '../../functions/ops-notify';
 import { OPS_POLLER_FUNCTION, registerOpsPollerFunction } from '../../functions/ops-poller';
 import { loadConfig } from '../../shared/config';
 import { desiredStateFromFixture, usersFromFixture, withOperator } from '../../shared/desired-state';
@@ -17,6 +19,10 @@ import {
   simulatorEndpointEnv,
   startSimulator,
 } from '../simulator';
+import { startLocalWorkflowsServer } from '../workflows/api';
+import { createSimulatorConnectors } from '../workflows/connectors';
+import { deployRunbooks, readRunbooks } from '../workflows/deploy-runbooks';
+import { createScaledClock } from '../workflows/engine';
 import { LOCAL_TOPICS, type LocalStackInfo } from './local-stack-info';
 
 /**
@@ -36,8 +42,19 @@ interface LocalStackOptions {
   simulatorStateFile?: string;
   /** Port of the opsCommand function; 0 = any free port. */
   functionPort?: number;
+  /** Port of the opsApi function, the URL runbooks call (`info.functions.opsApi`); 0 = any free port. */
+  opsApiPort?: number;
   /** Simulated GKE durations × this factor. */
   timeScale: number;
+  /**
+   * Runbook time (sys.sleep, callback timeouts, connector polling) × this factor; default the
+   * simulator's time scale, at least 0.01 so that a runbook's waits never spin.
+   */
+  workflowTimeScale?: number;
+  /** Port of the local Workflows and Executions APIs; 0 = any free port. */
+  workflowsPort?: number;
+  /** Runbooks deployed at start; default: the checkout's `workflows/`. */
+  runbooksDir?: string;
   /** Extra function environment (poll interval, TTLs, LOG_LEVEL…). */
   functionEnv?: Record<string, string>;
   /**
@@ -66,12 +83,23 @@ const listen = (server: Server, port: number): Promise<number> =>
     server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
   });
 
+/** Where the runbooks are deployed (Cloud Workflows is regional). */
+const WORKFLOWS_LOCATION = 'us-central1';
+
+/** Push subscriptions of the local stack, deleted first when it stops. */
+const PUSH_SUBSCRIPTIONS = [`${LOCAL_TOPICS.commands}-push`, `${LOCAL_TOPICS.results}-notify`] as const;
+
 /**
- * Pub/Sub wiring as production has it: ops-commands pushes to the function (retry with backoff,
- * dead-lettering after 10 attempts), ops-results and the dead-letter topic keep pull subscriptions
- * so that nothing published there is lost.
+ * Pub/Sub wiring as production has it: ops-commands pushes to the command function (retry with
+ * backoff, dead-lettering after 10 attempts), ops-results pushes to the notify function (retry with
+ * backoff; the notifier gives up on its own after a while), and ops-results and the dead-letter
+ * topic keep pull subscriptions so that nothing published there is lost.
  */
-const wirePubsub = async (pubsub: PubSub, projectId: string, functionUrl: string): Promise<void> => {
+const wirePubsub = async (
+  pubsub: PubSub,
+  projectId: string,
+  urls: { command: string; notify: string },
+): Promise<void> => {
   for (const name of Object.values(LOCAL_TOPICS)) {
     const [exists] = await pubsub.topic(name).exists();
     if (!exists) await pubsub.createTopic(name);
@@ -84,7 +112,7 @@ const wirePubsub = async (pubsub: PubSub, projectId: string, functionUrl: string
   };
   await ensureSubscription(LOCAL_TOPICS.commands, `${LOCAL_TOPICS.commands}-push`, {
     // The framework derives the CloudEvent source from the push path.
-    pushConfig: { pushEndpoint: `${functionUrl}/projects/${projectId}/topics/${LOCAL_TOPICS.commands}` },
+    pushConfig: { pushEndpoint: `${urls.command}/projects/${projectId}/topics/${LOCAL_TOPICS.commands}` },
     // As long as a function may run, so a slow delivery is not redelivered while still running.
     ackDeadlineSeconds: 600,
     retryPolicy: { minimumBackoff: { seconds: 1 }, maximumBackoff: { seconds: 10 } },
@@ -95,6 +123,11 @@ const wirePubsub = async (pubsub: PubSub, projectId: string, functionUrl: string
   });
   await ensureSubscription(LOCAL_TOPICS.deadLetter, `${LOCAL_TOPICS.deadLetter}-keep`, {});
   await ensureSubscription(LOCAL_TOPICS.results, `${LOCAL_TOPICS.results}-keep`, {});
+  await ensureSubscription(LOCAL_TOPICS.results, `${LOCAL_TOPICS.results}-notify`, {
+    pushConfig: { pushEndpoint: `${urls.notify}/projects/${projectId}/topics/${LOCAL_TOPICS.results}` },
+    ackDeadlineSeconds: 60,
+    retryPolicy: { minimumBackoff: { seconds: 1 }, maximumBackoff: { seconds: 10 } },
+  });
 };
 
 /** Serves a registered function on a loopback port; its stop lets requests in flight finish first. */
@@ -193,6 +226,8 @@ const startLocalStack = async (options: LocalStackOptions): Promise<RunningLocal
       OPSPLANE_CLAIM_TTL_MS: '120000',
       OPSPLANE_LEASE_TTL_MS: '120000',
       OPSPLANE_MAX_ATTEMPTS: '8',
+      // Callbacks go to the local Workflows executor: no Google token.
+      OPSPLANE_CALLBACK_AUTH: 'none',
       ...options.functionEnv,
     };
     const config = loadConfig(env);
@@ -209,16 +244,41 @@ const startLocalStack = async (options: LocalStackOptions): Promise<RunningLocal
     const functionUrl = await serveFunction(OPS_COMMAND_FUNCTION, options.functionPort ?? 0, stops);
     registerOpsPollerFunction(env);
     const pollerUrl = await serveFunction(OPS_POLLER_FUNCTION, 0, stops);
+    registerOpsApiFunction(env);
+    const opsApiUrl = await serveFunction(OPS_API_FUNCTION, options.opsApiPort ?? 0, stops);
+    registerOpsNotifyFunction(env);
+    const notifyUrl = await serveFunction(OPS_NOTIFY_FUNCTION, 0, stops);
 
     const pubsub = createPubsub(config);
     stops.push(() => pubsub.close());
-    // Stopping begins by deleting the push subscription, so no new delivery starts mid-shutdown.
+    // Stopping begins by deleting the push subscriptions, so no new delivery starts mid-shutdown.
     stops.push(async () => {
-      await pubsub.subscription(`${LOCAL_TOPICS.commands}-push`).delete();
+      for (const name of PUSH_SUBSCRIPTIONS)
+        await pubsub
+          .subscription(name)
+          .delete()
+          .catch(() => undefined);
     });
-    await wirePubsub(pubsub, options.projectId, functionUrl);
+    await wirePubsub(pubsub, options.projectId, { command: functionUrl, notify: notifyUrl });
     const tickMs = options.pollerTickMs ?? 2000;
     if (tickMs > 0) stops.push(startPollerTicks(pollerUrl, tickMs, logger));
+
+    // The local Workflows executor, with every runbook deployed as infra-bootstrap deploys them.
+    const workflowClock = createScaledClock(options.workflowTimeScale ?? Math.max(options.timeScale, 0.01));
+    const workflows = await startLocalWorkflowsServer({
+      projectId: options.projectId,
+      location: WORKFLOWS_LOCATION,
+      port: options.workflowsPort ?? 0,
+      clock: workflowClock,
+      connectors: createSimulatorConnectors({ endpoints: simulator.endpoints, clock: workflowClock }),
+      logger,
+    });
+    stops.push(() => workflows.stop());
+    const runbooks = await deployRunbooks(
+      { endpoint: workflows.url, projectId: options.projectId, location: WORKFLOWS_LOCATION },
+      readRunbooks(options.runbooksDir ?? join(__dirname, '..', '..', 'workflows')),
+      { OPSPLANE_OPS_API_URL: opsApiUrl, OPSPLANE_PLATFORM_PROJECT: seeded.projectId },
+    );
 
     const platform = seeded;
     const info: LocalStackInfo = {
@@ -226,7 +286,13 @@ const startLocalStack = async (options: LocalStackOptions): Promise<RunningLocal
       firestore: hosts.firestoreHost,
       pubsub: hosts.pubsubHost,
       simulator: simulator.endpoints,
-      functions: { [OPS_COMMAND_FUNCTION]: functionUrl, [OPS_POLLER_FUNCTION]: pollerUrl },
+      functions: {
+        [OPS_COMMAND_FUNCTION]: functionUrl,
+        [OPS_POLLER_FUNCTION]: pollerUrl,
+        [OPS_API_FUNCTION]: opsApiUrl,
+        [OPS_NOTIFY_FUNCTION]: notifyUrl,
+      },
+      workflows: { endpoint: workflows.url, location: WORKFLOWS_LOCATION, runbooks },
       topics: LOCAL_TOPICS,
       platform: {
         projectId: platform.projectId,

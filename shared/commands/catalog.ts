@@ -37,6 +37,12 @@ const GpuAutoscalingSetArgsSchema = z
   .strict()
   .refine((args) => args.min <= args.max, { message: 'must not be greater than max', path: ['min'] });
 
+const GpuWorkloadsArgsSchema = z
+  .object({
+    pool: NodePoolNameSchema.optional().describe("Node pool; defaults to the platform's GPU pool"),
+  })
+  .strict();
+
 /** A user's email, lowercase as IAM stores it. */
 const EmailSchema = z
   .string()
@@ -129,7 +135,17 @@ const UserRoleSetArgsSchema = z
   })
   .strict();
 
-const UserRemoveArgsSchema = z.object({ email: EmailSchema.describe('The user to remove') }).strict();
+const UserRemoveArgsSchema = z
+  .object({
+    email: EmailSchema.describe('The user to remove'),
+    keepProfile: z
+      .boolean()
+      .optional()
+      .describe(
+        'Revoke access only, at once and without approval; keep the personal profiles for a later user.remove (which deletes them with approval)',
+      ),
+  })
+  .strict();
 
 const KeysRotateArgsSchema = z
   .object({
@@ -249,6 +265,15 @@ const COMMAND_CATALOG = {
     mutates: true,
     kind: 'operation',
   },
+  'gpu.workloads': {
+    args: GpuWorkloadsArgsSchema,
+    summary:
+      "List the busy pods on the GPU node pool's nodes (training, notebooks, keep-overnight) and its autoscaling",
+    permission: 'gpu.workloads',
+    approvalClass: 'A0',
+    mutates: false,
+    kind: 'operation',
+  },
   'user.add': {
     args: UserAddArgsSchema,
     summary: 'Give a user a role: project IAM, IAP access and a Kubeflow profile',
@@ -267,9 +292,12 @@ const COMMAND_CATALOG = {
   },
   'user.remove': {
     args: UserRemoveArgsSchema,
-    summary: 'Remove every binding and the profile of a user; report keys they held',
+    summary:
+      'Remove every binding and the personal profiles of a user (approval), or with keepProfile only revoke access; report keys they held',
     permission: 'user.remove',
-    approvalClass: 'A3',
+    // Revocation is urgent and reversible (A1/A2, ops catalog §1.3); deleting a profile deletes
+    // data, so the module asks for approval whenever the removal is not revoke-only.
+    approvalClass: 'A2',
     mutates: true,
     kind: 'operation',
   },
@@ -380,6 +408,7 @@ const isCommandType = (value: unknown): value is CommandType =>
 type CommandArgs<T extends CommandType> = z.infer<(typeof COMMAND_CATALOG)[T]['args']>;
 type GpuScaleArgs = CommandArgs<'gpu.scale'>;
 type GpuAutoscalingSetArgs = CommandArgs<'gpu.autoscaling.set'>;
+type GpuWorkloadsArgs = CommandArgs<'gpu.workloads'>;
 
 /** Command types carried out by an operation module. */
 type OperationCommandType = {
@@ -399,6 +428,7 @@ export type {
   CommandType,
   GpuAutoscalingSetArgs,
   GpuScaleArgs,
+  GpuWorkloadsArgs,
   OperationCommandType,
 };
 export {
@@ -408,6 +438,7 @@ export {
   EmailSchema,
   GpuAutoscalingSetArgsSchema,
   GpuScaleArgsSchema,
+  GpuWorkloadsArgsSchema,
   isApprovalCommandType,
   isCommandType,
   NodeCountSchema,

@@ -46,6 +46,18 @@ const ConfigSchema = z.object({
   OPSPLANE_CLAIM_TTL_MS: ms.default(600_000),
   OPSPLANE_LEASE_TTL_MS: ms.default(600_000),
   OPSPLANE_MAX_ATTEMPTS: ms.default(20),
+  /**
+   * Whether the notify function attaches a Google access token to outcome callbacks (Workflows
+   * callback endpoints need `workflows.callbacks.send`): `google` (production) or `none` (local).
+   * Even with `google`, a token goes only to OPSPLANE_CALLBACK_TOKEN_HOSTS, never to loopback.
+   */
+  OPSPLANE_CALLBACK_AUTH: z.enum(['google', 'none']).default('google'),
+  /** Comma-separated hosts that get the token; other callback URLs are called without one. */
+  OPSPLANE_CALLBACK_TOKEN_HOSTS: z.string().min(1).default('workflowexecutions.googleapis.com'),
+  /** How long one callback POST may take before it counts as a transient failure. */
+  OPSPLANE_CALLBACK_TIMEOUT_MS: ms.default(10_000),
+  /** A callback that keeps failing transiently is retried while its outcome is younger than this. */
+  OPSPLANE_CALLBACK_MAX_AGE_MS: ms.default(86_400_000),
   LOG_LEVEL: z.enum(SEVERITIES).default('INFO'),
 });
 

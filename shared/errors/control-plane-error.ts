@@ -16,6 +16,8 @@ const ERROR_CODES = [
   'APPROVAL_DENIED',
   /** The plan changed between approval and apply: the approval no longer holds. */
   'APPROVAL_STALE',
+  /** Its requester withdrew the request while it waited for approval (e.g. a runbook's approval wait timed out). */
+  'APPROVAL_EXPIRED',
   /** A resource the command names does not exist. */
   'NOT_FOUND',
   /** Another operation holds the lease on the same resource. */
@@ -201,10 +203,13 @@ class PermissionDeniedError extends ControlPlaneError {
   }
 }
 
-/** Ends an operation waiting for approval: denied, or approved for a plan that no longer holds. */
+/**
+ * Ends an operation waiting for approval: denied, approved for a plan that no longer holds, or
+ * withdrawn by its requester before anyone decided.
+ */
 class ApprovalRefusedError extends ControlPlaneError {
   constructor(
-    code: 'APPROVAL_DENIED' | 'APPROVAL_STALE',
+    code: 'APPROVAL_DENIED' | 'APPROVAL_STALE' | 'APPROVAL_EXPIRED',
     message: string,
     details?: Record<string, unknown>,
   ) {

@@ -8,6 +8,7 @@ export * from './iam-clients';
 export * from './iam-policy-edit';
 export * from './kubeflow-api';
 export * from './kubeflow-clients';
+export * from './kubernetes-workloads-api';
 export * from './secret-material';
 export * from './secrets-api';
 export * from './secrets-clients';

@@ -1,9 +1,16 @@
-import { type ErrorRecord, NotFoundError, PolicyViolationError, StateConflictError } from '../errors';
+import {
+  type ErrorRecord,
+  NotFoundError,
+  PermissionDeniedError,
+  PolicyViolationError,
+  StateConflictError,
+} from '../errors';
 import { type DocumentStore, MAX_CONCURRENT_RETRIES, type Versioned } from '../store';
 import {
   type ApprovalRecord,
   type GoogleOperationRef,
   isFinalStatus,
+  type NotifyTarget,
   type OperationRecord,
   type OperationStatus,
   type WaitingRecord,
@@ -29,9 +36,22 @@ interface OperationRequest {
   type: string;
   args: Record<string, unknown>;
   actor: string;
+  /** The person an automated actor asks for (a runbook's starter). */
+  requestedBy?: string | undefined;
+  /** Where the outcomes go, when the publisher asked for it. */
+  notify?: NotifyTarget | undefined;
   reason: string;
   dryRun: boolean;
 }
+
+/** What a requester's withdrawal of its request for approval found. */
+type WithdrawOutcome =
+  /** It was waiting: now it is rejected with the withdrawal's error. */
+  | { kind: 'withdrawn'; record: OperationRecord }
+  /** Withdrawn before (a retried withdrawal): unchanged. */
+  | { kind: 'already_withdrawn'; record: OperationRecord }
+  /** Decided, or never waiting for approval: unchanged. */
+  | { kind: 'not_waiting'; record: OperationRecord };
 
 interface BeginInput extends OperationRequest {
   holder: string;
@@ -51,6 +71,8 @@ const newRecord = (input: OperationRequest, status: OperationStatus, now: string
   type: input.type,
   args: input.args,
   actor: input.actor,
+  ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
+  ...(input.notify ? { notify: { callbackUrl: input.notify.callbackUrl } } : {}),
   reason: input.reason,
   dryRun: input.dryRun,
   attempts: 1,
@@ -259,6 +281,50 @@ class OperationLedger {
     throw new StateConflictError(`could not decide on operation ${id}: too much contention`);
   }
 
+  /**
+   * The requester takes back its request while the operation waits for approval (a runbook whose
+   * wait for a decision timed out): it ends rejected with `error`, the withdrawal kept in its
+   * approval record. A grant or denial racing it is a conditional write too: exactly one wins.
+   *
+   * @throws NotFoundError for an unknown id; PermissionDeniedError when `actor` did not request it.
+   */
+  async withdrawApproval(
+    id: string,
+    withdrawal: { actor: string; reason: string; error: ErrorRecord },
+    now: Date,
+  ): Promise<WithdrawOutcome> {
+    const at = now.toISOString();
+    for (let round = 0; round < MAX_CONCURRENT_RETRIES; round += 1) {
+      const current = await this.#store.get(id);
+      if (!current) throw new NotFoundError(`no operation ${id} in the ledger`);
+      const { doc } = current;
+      if (doc.actor !== withdrawal.actor) {
+        throw new PermissionDeniedError(
+          `${withdrawal.actor} did not request operation ${id} (${doc.actor} did) and may not withdraw it`,
+          { actor: withdrawal.actor, operationId: id },
+        );
+      }
+      if (doc.approval?.decision === 'withdrawn') return { kind: 'already_withdrawn', record: doc };
+      if (doc.status !== 'pending_approval' || !doc.approval) return { kind: 'not_waiting', record: doc };
+      const next: OperationRecord = {
+        ...doc,
+        status: 'rejected',
+        approval: {
+          ...doc.approval,
+          decision: 'withdrawn',
+          approver: withdrawal.actor,
+          comment: withdrawal.reason,
+          decidedAt: at,
+        },
+        error: withdrawal.error,
+        finishedAt: at,
+        updatedAt: at,
+      };
+      if (await this.#store.replace(id, next, current.version)) return { kind: 'withdrawn', record: next };
+    }
+    throw new StateConflictError(`could not withdraw operation ${id}: too much contention`);
+  }
+
   /** Parked operations whose time has come, oldest first (the operations poller resumes them). */
   async listDue(now: Date, limit = 100): Promise<OperationRecord[]> {
     const at = now.getTime();
@@ -329,5 +395,5 @@ class OperationLedger {
   }
 }
 
-export type { BeginInput, BeginOutcome, RejectInput };
+export type { BeginInput, BeginOutcome, OperationRequest, RejectInput, WithdrawOutcome };
 export { OperationLedger };

@@ -18,14 +18,18 @@ interface GoogleOperationRef {
   status?: string;
 }
 
-/** Why an operation waits for a human, bound to the plan it was asked for; then the decision. */
+/**
+ * Why an operation waits for a human, bound to the plan it was asked for; then the decision: an
+ * approver's grant or denial, or the requester withdrawing the request (e.g. a runbook whose wait
+ * for approval timed out).
+ */
 interface ApprovalRecord {
   reason: string;
   /** Hash of the plan the approver saw; a grant holds only while a fresh plan hashes the same. */
   planHash: string;
   requestedAt: string;
-  decision?: 'granted' | 'denied';
-  /** The approver's actor, e.g. `user:maria.chen@acme.ai`. */
+  decision?: 'granted' | 'denied' | 'withdrawn';
+  /** Who decided: the approver's actor, e.g. `user:maria.chen@acme.ai`; for `withdrawn`, the requester. */
   approver?: string;
   comment?: string;
   decidedAt?: string;
@@ -39,6 +43,14 @@ interface WaitingRecord {
   reason: string;
   since: string;
   resumeAt: string;
+}
+
+/**
+ * Where the outcomes of an operation are POSTed (a Workflows callback endpoint): stored with the
+ * command and carried on ops-results, so the notifier needs no ledger read.
+ */
+interface NotifyTarget {
+  callbackUrl: string;
 }
 
 /** Who is running the operation right now; expires so that a crashed holder never blocks it. */
@@ -58,6 +70,13 @@ interface OperationRecord {
   type: string;
   args: Record<string, unknown>;
   actor: string;
+  /**
+   * The person on whose behalf an automated actor (a runbook) asked. Neither the actor nor this
+   * person may approve the operation.
+   */
+  requestedBy?: string;
+  /** Where the outcomes are POSTed, when the publisher asked for it. */
+  notify?: NotifyTarget;
   reason: string;
   dryRun: boolean;
   /** The plan as data, with a human-readable diff; set before apply starts. */
@@ -85,5 +104,13 @@ interface OperationRecord {
   finishedAt?: string;
 }
 
-export type { ApprovalRecord, Claim, GoogleOperationRef, OperationRecord, OperationStatus, WaitingRecord };
+export type {
+  ApprovalRecord,
+  Claim,
+  GoogleOperationRef,
+  NotifyTarget,
+  OperationRecord,
+  OperationStatus,
+  WaitingRecord,
+};
 export { FINAL_STATUSES, isFinalStatus, OPERATION_STATUSES };

@@ -1,6 +1,15 @@
 import type { CommandArgs, OperationCommandType } from '../commands';
 import type { DesiredStateStore, PlatformState } from '../desired-state';
-import type { FilestoreApi, GkeApi, IamApi, KubeflowApi, PollSettings, SecretsApi, SqlApi } from '../gcp';
+import type {
+  FilestoreApi,
+  GkeApi,
+  IamApi,
+  KubeflowApi,
+  KubernetesWorkloadsApi,
+  PollSettings,
+  SecretsApi,
+  SqlApi,
+} from '../gcp';
 import type { GoogleOperationRef } from '../ledger';
 import type { Logger } from '../logging';
 import type { Clock } from '../time';
@@ -43,6 +52,12 @@ interface PlatformApis {
   iam: IamApi;
   secrets: SecretsApi;
   kubeflow: KubeflowApi;
+  /**
+   * Nodes and pods (the GPU busy check). Optional so that dependencies built for operations that
+   * never look at workloads (test harnesses, tools) need not stub it; `createPlatformApis` always
+   * provides it, and an operation that needs it and finds none says so.
+   */
+  workloads?: KubernetesWorkloadsApi;
 }
 
 /** What `observe` may use: read the platform and desired state. */

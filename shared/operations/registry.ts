@@ -5,6 +5,7 @@ import { filestoreRestore } from './filestore/filestore-restore';
 import { filestoreSnapshot } from './filestore/filestore-snapshot';
 import { gpuAutoscalingSet } from './gpu/gpu-autoscaling-set';
 import { gpuScale } from './gpu/gpu-scale';
+import { gpuWorkloads } from './gpu/gpu-workloads';
 import { keysPrune } from './keys/keys-prune';
 import { keysRotate } from './keys/keys-rotate';
 import type { BasePlan, OperationModule } from './operation';
@@ -30,6 +31,7 @@ const entry = <T extends OperationCommandType, O, P extends BasePlan>(
 const OPERATIONS: OperationRegistry = {
   'gpu.scale': entry(gpuScale),
   'gpu.autoscaling.set': entry(gpuAutoscalingSet),
+  'gpu.workloads': entry(gpuWorkloads),
   'user.add': entry(userAdd),
   'user.role.set': entry(userRoleSet),
   'user.remove': entry(userRemove),

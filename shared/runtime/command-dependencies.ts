@@ -1,5 +1,6 @@
 import { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
+import { GoogleAuth } from 'google-auth-library';
 import type { Config } from '../config';
 import { DesiredStateStore, type PlatformState, type UserState } from '../desired-state';
 import { ConfigError } from '../errors';
@@ -9,6 +10,8 @@ import {
   createIamApi,
   createKubeflowApi,
   createKubeflowClient,
+  createKubernetesWorkloadsApi,
+  createKubernetesWorkloadsClient,
   createSecretsApi,
   createSecretsClient,
   createSqlApi,
@@ -26,6 +29,8 @@ import { type Clock, systemClock } from '../time';
 import { type CommandProcessor, createCommandProcessor } from './command-processor';
 import { createPubsubResumer } from './operation-resumer';
 import { createOperationsPoller, type OperationsPoller } from './operations-poller';
+import { createOpsApi, createPubsubCommandPublisher, type OpsApi } from './ops-api';
+import { createCallbackTokenSource, createOutcomeNotifier, type OutcomeNotifier } from './outcome-notifier';
 
 /** Firestore collections of the control plane. */
 const COLLECTIONS = {
@@ -102,6 +107,20 @@ const createPlatformApis = (config: Config, clock: Clock): PlatformApis => {
             );
           },
     ),
+    // The GPU busy check (gpu.workloads, gpu.scale to zero) reads nodes and pods of the same cluster.
+    workloads: createKubernetesWorkloadsApi(
+      kubernetes
+        ? createKubernetesWorkloadsClient({
+            server: kubernetes,
+            ...(config.OPSPLANE_KUBERNETES_TOKEN ? { token: config.OPSPLANE_KUBERNETES_TOKEN } : {}),
+            ...(config.OPSPLANE_KUBERNETES_CA ? { caCertificate: config.OPSPLANE_KUBERNETES_CA } : {}),
+          })
+        : () => {
+            throw new ConfigError(
+              'OPSPLANE_KUBERNETES_ENDPOINT is not set: the GPU busy check needs the GKE cluster API server',
+            );
+          },
+    ),
   };
 };
 
@@ -157,9 +176,55 @@ const buildOperationsPoller = (
   });
 };
 
+/** Composition root of the ops-api function: the ledger to read, the topics to publish on. */
+const buildOpsApi = (config: Config, logger: Logger, clock: Clock = systemClock): OpsApi => {
+  let pubsub: PubSub | undefined;
+  const lazyPubsub = (): PubSub => {
+    pubsub ??= createPubsub(config);
+    return pubsub;
+  };
+  return createOpsApi({
+    ledger: createStores(createFirestore(config)).ledger,
+    commands: createPubsubCommandPublisher(lazyPubsub, config.OPSPLANE_COMMANDS_TOPIC),
+    results: createPubsubResultPublisher(lazyPubsub, config.OPSPLANE_RESULTS_TOPIC),
+    clock,
+    logger,
+  });
+};
+
+/**
+ * Composition root of the notify function. The Google credentials (the function's service
+ * account, which holds `workflows.callbacks.send`) are only looked up for a callback that gets a token.
+ */
+const buildOutcomeNotifier = (
+  config: Config,
+  logger: Logger,
+  clock: Clock = systemClock,
+): OutcomeNotifier => {
+  let auth: GoogleAuth | undefined;
+  return createOutcomeNotifier({
+    tokens: createCallbackTokenSource({
+      mode: config.OPSPLANE_CALLBACK_AUTH,
+      hosts: config.OPSPLANE_CALLBACK_TOKEN_HOSTS.split(','),
+      accessToken: () => {
+        auth ??= new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] });
+        return auth.getAccessToken();
+      },
+    }),
+    clock,
+    logger,
+    settings: {
+      timeoutMs: config.OPSPLANE_CALLBACK_TIMEOUT_MS,
+      maxAgeMs: config.OPSPLANE_CALLBACK_MAX_AGE_MS,
+    },
+  });
+};
+
 export {
   buildCommandProcessor,
   buildOperationsPoller,
+  buildOpsApi,
+  buildOutcomeNotifier,
   COLLECTIONS,
   createFirestore,
   createPlatformApis,

@@ -3,10 +3,13 @@ import {
   type ApprovalCommandType,
   COMMAND_CATALOG,
   type Command,
+  type CommandDelegation,
   idempotencyKeyOf,
   isApprovalCommandType,
+  NotifySchema,
   type OperationCommandType,
   parseCommand,
+  RequestedBySchema,
 } from '../commands';
 import type { DesiredStateStore, PlatformState } from '../desired-state';
 import {
@@ -117,6 +120,9 @@ const createCommandProcessor = (deps: CommandProcessorDeps): CommandProcessor =>
       type: text('type', 'unknown'),
       args: body.args !== null && typeof body.args === 'object' ? (body.args as Record<string, unknown>) : {},
       actor: text('actor', 'unknown'),
+      // Whoever waits on a callback hears about the rejection too, when the target itself is valid.
+      requestedBy: RequestedBySchema.safeParse(body.requestedBy).data,
+      notify: NotifySchema.safeParse(body.notify).data,
       reason: text('reason', ''),
       dryRun: body.dryRun === true,
       error: error.toRecord(),
@@ -166,6 +172,13 @@ const createCommandProcessor = (deps: CommandProcessorDeps): CommandProcessor =>
       throw new PermissionDeniedError(
         `${command.actor} requested operation ${operationId} and may not ${verb} it; another approver must`,
         { actor: command.actor, operationId },
+      );
+    }
+    if (target.requestedBy === command.actor) {
+      // The same rule for the person behind an automated requester (who started the runbook).
+      throw new PermissionDeniedError(
+        `${command.actor} requested operation ${operationId} (through ${target.actor}) and may not ${verb} it; another approver must`,
+        { actor: command.actor, operationId, requester: target.actor },
       );
     }
     if (command.dryRun) {
@@ -403,12 +416,16 @@ const createCommandProcessor = (deps: CommandProcessorDeps): CommandProcessor =>
         if (thrown instanceof InvalidCommandError) return rejectInvalid(delivery, raw, thrown);
         throw thrown;
       }
+      // The envelope's delegation fields, which the narrowed Command type does not list.
+      const { requestedBy, notify } = command as Command & CommandDelegation;
       const begun = await ledger.begin({
         id: command.idempotencyKey ?? delivery.messageId,
         messageId: delivery.messageId,
         type: command.type,
         args: command.args as Record<string, unknown>,
         actor: command.actor,
+        requestedBy,
+        notify,
         reason: command.reason,
         dryRun: command.dryRun,
         holder,

@@ -11,6 +11,15 @@ type Disposition = 'retry' | 'record_and_ack';
 const dispositionOf = (error: ControlPlaneError, attempts: number, maxAttempts: number): Disposition =>
   error.retryable && attempts < maxAttempts ? 'retry' : 'record_and_ack';
 
+/**
+ * The same decision for deliveries that cannot count their attempts: Pub/Sub does not tell a
+ * CloudEvent function how often it delivered a message, and the outcome notifier keeps no state,
+ * so the message's age is its budget. A retryable failure is retried while the message is younger
+ * than `maxAgeMs`; after that, and for every non-retryable error, it is logged and acknowledged.
+ */
+const dispositionByAge = (error: ControlPlaneError, ageMs: number, maxAgeMs: number): Disposition =>
+  error.retryable && ageMs < maxAgeMs ? 'retry' : 'record_and_ack';
+
 /** Errors that mean the command itself was refused rather than that carrying it out failed. */
 const REFUSAL_CODES: ReadonlySet<string> = new Set([
   'INVALID_COMMAND',
@@ -18,9 +27,10 @@ const REFUSAL_CODES: ReadonlySet<string> = new Set([
   'PERMISSION_DENIED',
   'APPROVAL_DENIED',
   'APPROVAL_STALE',
+  'APPROVAL_EXPIRED',
 ]);
 const finalStatusOf = (error: ControlPlaneError): 'rejected' | 'failed' =>
   REFUSAL_CODES.has(error.code) ? 'rejected' : 'failed';
 
 export type { Disposition };
-export { dispositionOf, finalStatusOf };
+export { dispositionByAge, dispositionOf, finalStatusOf };

@@ -5,4 +5,6 @@ export * from './command-processor';
 export * from './disposition';
 export * from './operation-resumer';
 export * from './operations-poller';
+export * from './ops-api';
+export * from './outcome-notifier';
 export * from './plan-hash';

@@ -15,7 +15,9 @@ type StatusReason =
   | 'Conflict'
   | 'Invalid'
   | 'Forbidden'
-  | 'MethodNotAllowed';
+  | 'MethodNotAllowed'
+  | 'TooManyRequests'
+  | 'InternalError';
 
 /** One entry of `Status.details.causes`, e.g. the field a validation error is about. */
 interface StatusCause {

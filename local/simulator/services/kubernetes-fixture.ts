@@ -18,7 +18,8 @@ import { defaultAndValidate } from './kubernetes-validation';
 
 /**
  * Seeding the Kubernetes service from the fixture's `kubernetes` block. The fixture lists the
- * Kubeflow Profiles, their live ResourceQuotas and the contributors' RoleBindings; what the profile
+ * Kubeflow Profiles, their live ResourceQuotas and the contributors' RoleBindings, and the nodes,
+ * pods and PodDisruptionBudgets (stored as they are); what the profile
  * controller made for each Profile (namespace, ServiceAccounts, its RoleBindings) is derived, as a
  * running cluster would have it. Only the parts used are validated, at creation, so a broken
  * fixture fails with the offending path instead of as a 500 in the middle of a test.
@@ -85,6 +86,30 @@ const anyObjectSchema = z.looseObject({
   metadata: z.looseObject({ namespace: z.string().min(1).optional() }),
 });
 
+/** A Node as the cluster lists it; `metadata.name` is `<instance group base name>-<4 characters>`. */
+const nodeSchema = z.looseObject({
+  metadata: metadataSchema.omit({ namespace: true }),
+  spec: z.looseObject({ unschedulable: z.boolean().optional() }).optional(),
+  status: z.looseObject({ allocatable: quantityMap.optional() }).optional(),
+});
+
+/** A Pod; `spec.nodeName` is the node it is bound to, empty while it is Pending. */
+const podSchema = z.looseObject({
+  metadata: namespacedMetadataSchema,
+  spec: z.looseObject({ nodeName: z.string().optional() }).optional(),
+  status: z.looseObject({ phase: z.string().optional() }).optional(),
+});
+
+/** A PodDisruptionBudget: a selector and one of `minAvailable` / `maxUnavailable` (count or percentage). */
+const podDisruptionBudgetSchema = z.looseObject({
+  metadata: namespacedMetadataSchema,
+  spec: z.looseObject({
+    selector: z.looseObject({}).nullable().optional(),
+    minAvailable: z.union([z.number().int().nonnegative(), z.string().regex(/^\d+%?$/)]).optional(),
+    maxUnavailable: z.union([z.number().int().nonnegative(), z.string().regex(/^\d+%?$/)]).optional(),
+  }),
+});
+
 const configMapSchema = z.looseObject({
   metadata: z.looseObject({ name: z.string().min(1), namespace: z.string().min(1).optional() }),
   data: stringMap.optional(),
@@ -94,9 +119,11 @@ const fixtureSchema = z.looseObject({
   meta: z.looseObject({ asOf: z.iso.datetime({ offset: true }).optional() }).optional(),
   project: z.looseObject({ projectId: z.string().min(1) }),
   kubernetes: z.looseObject({
-    nodes: z.array(z.unknown()).optional(),
-    pods: z.array(anyObjectSchema).default([]),
-    podDisruptionBudgets: z.array(anyObjectSchema).default([]),
+    /** The GKE cluster (in the fixture's `gke.clusters`) whose API server this is. */
+    cluster: z.string().min(1).optional(),
+    nodes: z.array(nodeSchema).default([]),
+    pods: z.array(podSchema).default([]),
+    podDisruptionBudgets: z.array(podDisruptionBudgetSchema).default([]),
     configMaps: z.array(configMapSchema).default([]),
     secrets: z.array(anyObjectSchema).default([]),
     kubeflow: z.looseObject({
@@ -124,6 +151,11 @@ interface KubernetesSeed {
    * runs with `-workload-identity=<gcp-sa>` and patches that plugin into Profiles lacking one.
    */
   defaultGcpServiceAccount: string | undefined;
+  /**
+   * The GKE cluster this API server belongs to (`kubernetes.cluster`): its node pools' sizes decide
+   * which nodes exist (see kubernetes-node-pools.ts). Unset when the fixture does not say.
+   */
+  clusterName: string | undefined;
   state: KubernetesState;
 }
 
@@ -209,7 +241,23 @@ const parseKubernetesFixture = (fixture: unknown): KubernetesSeed => {
     seedStored(state, RESOURCE_TYPES.rolebindings, binding, asOf);
   }
 
-  return { projectId: project.projectId, defaultGcpServiceAccount, state };
+  // Nodes, their pods and the budgets guarding them are stored as the cluster lists them.
+  for (const node of kubernetes.nodes) {
+    seedStored(state, RESOURCE_TYPES.nodes, structuredClone(node) as unknown as KubeObject, asOf);
+  }
+  for (const pod of kubernetes.pods) {
+    seedStored(state, RESOURCE_TYPES.pods, structuredClone(pod) as unknown as KubeObject, asOf);
+  }
+  for (const budget of kubernetes.podDisruptionBudgets) {
+    seedStored(
+      state,
+      RESOURCE_TYPES.poddisruptionbudgets,
+      structuredClone(budget) as unknown as KubeObject,
+      asOf,
+    );
+  }
+
+  return { projectId: project.projectId, defaultGcpServiceAccount, clusterName: kubernetes.cluster, state };
 };
 
 export type { KubernetesSeed };

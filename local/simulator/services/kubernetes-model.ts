@@ -52,9 +52,18 @@ const RESOURCE_NAMES = [
   'serviceaccounts',
   'resourcequotas',
   'rolebindings',
+  'nodes',
+  'pods',
+  'poddisruptionbudgets',
 ] as const;
 /** A served resource's REST plural, e.g. `serviceaccounts`. */
 type ResourceName = (typeof RESOURCE_NAMES)[number];
+
+/** The REST verbs a resource can serve on its collection and item paths. */
+type ResourceVerb = 'list' | 'get' | 'create' | 'update' | 'patch' | 'delete';
+
+/** Every verb: what a resource clients may fully manage serves. */
+const ALL_VERBS: readonly ResourceVerb[] = ['list', 'get', 'create', 'update', 'patch', 'delete'];
 
 /** How the API server treats one resource. */
 interface ResourceType {
@@ -79,6 +88,16 @@ interface ResourceType {
   readonly routeName: string;
   /** Short names, as discovery lists them. */
   readonly shortNames: readonly string[];
+  /**
+   * The verbs served. Kinds the simulator only mirrors (nodes, pods, disruption budgets) serve
+   * fewer: their objects come from the fixture and from the node pools, not from clients.
+   */
+  readonly verbs: readonly ResourceVerb[];
+  /**
+   * Fields a `fieldSelector` may name besides `metadata.name` and `metadata.namespace`, as the
+   * kind's registry allows them (e.g. `spec.nodeName` on pods).
+   */
+  readonly selectableFields: readonly string[];
 }
 
 /** Every served resource, keyed by plural. */
@@ -95,6 +114,8 @@ const RESOURCE_TYPES: Readonly<Record<ResourceName, ResourceType>> = {
     returnsDeletedObject: true,
     routeName: 'profiles',
     shortNames: [],
+    verbs: ALL_VERBS,
+    selectableFields: [],
   },
   namespaces: {
     resource: 'namespaces',
@@ -108,6 +129,8 @@ const RESOURCE_TYPES: Readonly<Record<ResourceName, ResourceType>> = {
     returnsDeletedObject: true,
     routeName: 'namespaces',
     shortNames: ['ns'],
+    verbs: ALL_VERBS,
+    selectableFields: ['status.phase'],
   },
   serviceaccounts: {
     resource: 'serviceaccounts',
@@ -120,6 +143,8 @@ const RESOURCE_TYPES: Readonly<Record<ResourceName, ResourceType>> = {
     returnsDeletedObject: true,
     routeName: 'serviceAccounts',
     shortNames: ['sa'],
+    verbs: ALL_VERBS,
+    selectableFields: [],
   },
   resourcequotas: {
     resource: 'resourcequotas',
@@ -132,6 +157,8 @@ const RESOURCE_TYPES: Readonly<Record<ResourceName, ResourceType>> = {
     returnsDeletedObject: true,
     routeName: 'resourceQuotas',
     shortNames: ['quota'],
+    verbs: ALL_VERBS,
+    selectableFields: [],
   },
   rolebindings: {
     resource: 'rolebindings',
@@ -144,6 +171,62 @@ const RESOURCE_TYPES: Readonly<Record<ResourceName, ResourceType>> = {
     returnsDeletedObject: false,
     routeName: 'roleBindings',
     shortNames: [],
+    verbs: ALL_VERBS,
+    selectableFields: [],
+  },
+  nodes: {
+    resource: 'nodes',
+    kind: 'Node',
+    group: '',
+    versions: ['v1'],
+    namespaced: false,
+    custom: false,
+    statusSubresource: true,
+    returnsDeletedObject: true,
+    routeName: 'nodes',
+    shortNames: ['no'],
+    // Nodes come and go with their node pool; clients read them and cordon them (spec.unschedulable).
+    verbs: ['list', 'get', 'update', 'patch'],
+    selectableFields: ['spec.unschedulable'],
+  },
+  pods: {
+    resource: 'pods',
+    kind: 'Pod',
+    group: '',
+    versions: ['v1'],
+    namespaced: true,
+    custom: false,
+    statusSubresource: true,
+    returnsDeletedObject: true,
+    routeName: 'pods',
+    shortNames: ['po'],
+    // Pods are the fixture's workloads: read, deleted, or evicted (the eviction subresource).
+    verbs: ['list', 'get', 'delete'],
+    selectableFields: [
+      'spec.nodeName',
+      'spec.restartPolicy',
+      'spec.schedulerName',
+      'spec.serviceAccountName',
+      'spec.hostNetwork',
+      'status.phase',
+      'status.podIP',
+      'status.nominatedNodeName',
+    ],
+  },
+  poddisruptionbudgets: {
+    resource: 'poddisruptionbudgets',
+    kind: 'PodDisruptionBudget',
+    group: 'policy',
+    versions: ['v1'],
+    namespaced: true,
+    custom: false,
+    statusSubresource: true,
+    returnsDeletedObject: true,
+    routeName: 'podDisruptionBudgets',
+    shortNames: ['pdb'],
+    // Read for what an eviction checks; the simulator keeps their status up to date itself.
+    verbs: ['list', 'get'],
+    selectableFields: [],
   },
 };
 
@@ -179,6 +262,9 @@ const emptyObjects = (): Record<ResourceName, Record<string, KubeObject>> => ({
   serviceaccounts: {},
   resourcequotas: {},
   rolebindings: {},
+  nodes: {},
+  pods: {},
+  poddisruptionbudgets: {},
 });
 
 /** A state with nothing stored. */
@@ -412,8 +498,10 @@ export type {
   OwnerReference,
   ResourceName,
   ResourceType,
+  ResourceVerb,
 };
 export {
+  ALL_VERBS,
   apiVersionOf,
   applyServerFields,
   controllerOf,

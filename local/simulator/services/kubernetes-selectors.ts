@@ -24,8 +24,11 @@ interface FieldRequirement {
   value: string;
 }
 
-/** Fields every resource can be selected on; the simulator supports no per-resource extras. */
-const SUPPORTED_FIELDS = ['metadata.name', 'metadata.namespace'] as const;
+/** Fields every resource can be selected on; a kind's registry may add its own (see ResourceType). */
+const COMMON_FIELDS = ['metadata.name', 'metadata.namespace'] as const;
+
+/** Boolean fields: the API server's field set writes an unset one as `false`. */
+const BOOLEAN_FIELDS = new Set(['spec.unschedulable', 'spec.hostNetwork']);
 
 /** Label key: an optional DNS subdomain prefix and `/`, then a name of at most 63 characters. */
 const LABEL_KEY =
@@ -128,31 +131,84 @@ const matchesLabels = (
     return false;
   });
 
+/** `metav1.LabelSelectorRequirement` operators, as a selector object (not a query string) spells them. */
+const EXPRESSION_OPERATORS: Readonly<Record<string, LabelOperator>> = {
+  In: 'in',
+  NotIn: 'notIn',
+  Exists: 'exists',
+  DoesNotExist: 'doesNotExist',
+};
+
 /**
- * Parses a `fieldSelector` on `metadata.name` / `metadata.namespace`.
+ * The requirements of a `metav1.LabelSelector` object (`matchLabels`, `matchExpressions`), as a
+ * PodDisruptionBudget's `spec.selector` holds it. An empty selector selects everything; an absent
+ * (null) one, or one the simulator cannot read, selects nothing, as `LabelSelectorAsSelector` does.
+ */
+const labelSelectorRequirements = (selector: unknown): LabelRequirement[] | undefined => {
+  if (selector === null || typeof selector !== 'object' || Array.isArray(selector)) return undefined;
+  const { matchLabels, matchExpressions } = selector as { matchLabels?: unknown; matchExpressions?: unknown };
+  const requirements: LabelRequirement[] = [];
+  if (matchLabels !== undefined && matchLabels !== null) {
+    if (typeof matchLabels !== 'object' || Array.isArray(matchLabels)) return undefined;
+    for (const [key, value] of Object.entries(matchLabels)) {
+      requirements.push({ key, operator: 'equals', values: [String(value)] });
+    }
+  }
+  if (matchExpressions !== undefined && matchExpressions !== null) {
+    if (!Array.isArray(matchExpressions)) return undefined;
+    for (const expression of matchExpressions as Array<Record<string, unknown>>) {
+      const operator = EXPRESSION_OPERATORS[String(expression?.operator)];
+      if (operator === undefined || typeof expression?.key !== 'string') return undefined;
+      const values = Array.isArray(expression.values) ? expression.values.map(String) : [];
+      requirements.push({ key: expression.key, operator, values });
+    }
+  }
+  return requirements;
+};
+
+/**
+ * Parses a `fieldSelector` on `metadata.name` / `metadata.namespace` and the kind's own
+ * `selectableFields` (e.g. `spec.nodeName` and `status.phase` for pods).
  *
  * @throws KubernetesApiError 400 BadRequest for a malformed selector or another field.
  */
-const parseFieldSelector = (selector: string | null | undefined): FieldRequirement[] => {
+const parseFieldSelector = (
+  selector: string | null | undefined,
+  selectableFields: readonly string[] = [],
+): FieldRequirement[] => {
   if (selector === null || selector === undefined || selector.trim() === '') return [];
   return selector.split(',').map((part) => {
     const match = /^\s*([^=!\s]+)\s*(==|=|!=)\s*(.*?)\s*$/.exec(part);
     if (!match) throw badRequestError(`invalid selector: '${selector}'; can't understand '${part}'`);
     const [, field, operator, value] = match as unknown as [string, string, string, string];
-    if (!(SUPPORTED_FIELDS as readonly string[]).includes(field)) {
+    if (!(COMMON_FIELDS as readonly string[]).includes(field) && !selectableFields.includes(field)) {
       throw badRequestError(`field label not supported: ${field}`);
     }
     return { field, operator: operator === '!=' ? 'notEquals' : 'equals', value };
   });
 };
 
+/**
+ * A field's value as the kind's field set spells it: strings as they are, booleans as `true` or
+ * `false` (`false` when unset), anything else unset as the empty string.
+ */
+const fieldValue = (object: KubeObject, field: string): string => {
+  let value: unknown = object;
+  for (const part of field.split('.')) {
+    value =
+      value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[part] : undefined;
+  }
+  if (typeof value === 'string') return value;
+  if (typeof value === 'boolean' || typeof value === 'number') return String(value);
+  return BOOLEAN_FIELDS.has(field) ? 'false' : '';
+};
+
 /** Whether the object satisfies every field requirement. */
 const matchesFields = (requirements: readonly FieldRequirement[], object: KubeObject): boolean =>
   requirements.every((requirement) => {
-    const actual =
-      requirement.field === 'metadata.name' ? object.metadata.name : (object.metadata.namespace ?? '');
+    const actual = fieldValue(object, requirement.field);
     return requirement.operator === 'equals' ? actual === requirement.value : actual !== requirement.value;
   });
 
 export type { FieldRequirement, LabelOperator, LabelRequirement };
-export { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector };
+export { labelSelectorRequirements, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector };

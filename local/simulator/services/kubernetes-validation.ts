@@ -281,6 +281,14 @@ const defaultAndValidate = (resource: ResourceName, object: KubeObject): FieldEr
       defaultRoleBinding(object);
       errors.push(...validateRoleBinding(object));
       break;
+    case 'nodes': {
+      // What a cordon writes; a string "true" would be decoded as an error by the real server.
+      const unschedulable = isJsonObject(object.spec) ? object.spec.unschedulable : undefined;
+      if (unschedulable !== undefined && unschedulable !== null && typeof unschedulable !== 'boolean') {
+        errors.push(invalid('spec.unschedulable', unschedulable, 'must be a boolean'));
+      }
+      break;
+    }
     default:
       break;
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Route, RouteRequest, RouteResponse, ServiceModule, SimulatorContext } from '../service';
+import { decideEviction, disruptionBudgetError, refreshDisruptionBudgets } from './kubernetes-disruption';
 import {
   alreadyExistsError,
   badRequestError,
@@ -23,11 +24,15 @@ import {
   kubernetesTimestamp,
   listStored,
   objectKey,
+  RESOURCE_NAMES,
   RESOURCE_TYPES,
+  type ResourceName,
   type ResourceType,
+  type ResourceVerb,
   removeCascading,
   writeStored,
 } from './kubernetes-model';
+import { reconcileNodePools } from './kubernetes-node-pools';
 import { applyJsonPatch, applyMergePatch } from './kubernetes-patch';
 import { createProfileController, type ReconcileContext } from './kubernetes-profile-controller';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './kubernetes-selectors';
@@ -37,15 +42,20 @@ import type { ServiceAccountPolicyEditor } from './service-account-policies';
 /**
  * The Kubernetes API subset opsplane's identity and quota operations use (ops catalog §1, §7), as
  * the GKE cluster's API server answers it: `kubeflow.org/v1` (and v1beta1) Profiles; core v1
- * Namespaces, ServiceAccounts and ResourceQuotas; `rbac.authorization.k8s.io/v1` RoleBindings. It
+ * Namespaces, ServiceAccounts and ResourceQuotas; `rbac.authorization.k8s.io/v1` RoleBindings; and,
+ * for the GPU busy check, core v1 Nodes (list, get, update/patch to cordon) and Pods (list, also
+ * across namespaces, get, delete, and the `eviction` subresource, which honours `policy/v1`
+ * PodDisruptionBudgets, served read-only). Nodes follow the GKE node pools' sizes (see
+ * kubernetes-node-pools.ts); pods are the fixture's and are not rescheduled by any controller. It
  * speaks the wire format @kubernetes/client-node expects: JSON objects with `uid`,
  * `creationTimestamp` and a `resourceVersion` bumped on every write; `<Kind>List` answers with
  * `labelSelector`/`fieldSelector` and `limit`/`continue`; optimistic concurrency (a PUT with a stale
  * `resourceVersion` is 409 Conflict); `Status` objects for errors; `dryRun=All`. The Kubeflow profile
  * controller runs inside the service (see kubernetes-profile-controller.ts), synchronously.
  *
- * Not served: watch, deletecollection, subresources (`/status`, `/finalize`), server-side apply,
- * and every other kind. Requests the router does not know are answered by the shared listener in
+ * Not served: watch, deletecollection, subresources other than pod eviction (`/status`,
+ * `/finalize`, `/log`, `/binding`), server-side apply, verbs a kind does not list in its `verbs`
+ * (creating pods or nodes), and every other kind. Requests the router does not know are answered by the shared listener in
  * Google's error shape (501), not as a Kubernetes 404.
  */
 
@@ -87,7 +97,10 @@ const storedObjectsSchema = z.record(
   }),
 );
 
-/** A snapshot as `restore` accepts it: the shape `snapshot` returns. */
+/**
+ * A snapshot as `restore` accepts it: the shape `snapshot` returns. Nodes, pods and budgets may be
+ * missing (snapshots from before they were served): the fixture's are kept then.
+ */
 const snapshotSchema = z.object({
   revision: z.number().int().nonnegative(),
   objects: z.object({
@@ -96,6 +109,9 @@ const snapshotSchema = z.object({
     serviceaccounts: storedObjectsSchema,
     resourcequotas: storedObjectsSchema,
     rolebindings: storedObjectsSchema,
+    nodes: storedObjectsSchema.optional(),
+    pods: storedObjectsSchema.optional(),
+    poddisruptionbudgets: storedObjectsSchema.optional(),
   }),
 });
 
@@ -191,14 +207,47 @@ const decodeContinue = (token: string): string => {
   throw badRequestError(`continue key is not valid: ${token}`);
 };
 
-/** Discovery's APIResourceList entry for one resource. */
-const discoveryResource = (type: ResourceType): unknown => ({
-  name: type.resource,
-  singularName: type.kind.toLowerCase(),
-  namespaced: type.namespaced,
-  kind: type.kind,
-  verbs: ['create', 'delete', 'get', 'list', 'patch', 'update'],
-  ...(type.shortNames.length === 0 ? {} : { shortNames: [...type.shortNames] }),
+/** Discovery's APIResourceList entries for one resource (and the pods' eviction subresource). */
+const discoveryResources = (type: ResourceType): unknown[] => [
+  {
+    name: type.resource,
+    singularName: type.kind.toLowerCase(),
+    namespaced: type.namespaced,
+    kind: type.kind,
+    verbs: [...type.verbs].sort(),
+    ...(type.shortNames.length === 0 ? {} : { shortNames: [...type.shortNames] }),
+  },
+  ...(type.resource === 'pods'
+    ? [
+        {
+          name: 'pods/eviction',
+          singularName: '',
+          namespaced: true,
+          group: 'policy',
+          version: 'v1',
+          kind: 'Eviction',
+          verbs: ['create'],
+        },
+      ]
+    : []),
+];
+
+/** A verb the kind does not serve: 405, as the API server answers for a storage without it. */
+const methodNotAllowed = (): RouteResponse => {
+  throw new KubernetesApiError(
+    405,
+    'MethodNotAllowed',
+    'the server does not allow this method on the requested resource',
+  );
+};
+
+/** The answer to an eviction that went ahead: 201 with a success `Status`, as the API server sends. */
+const evictedStatus = (): unknown => ({
+  kind: 'Status',
+  apiVersion: 'v1',
+  metadata: {},
+  status: 'Success',
+  code: 201,
 });
 
 /**
@@ -254,7 +303,7 @@ const createKubernetesService = (options: KubernetesServiceOptions): ServiceModu
     const { query } = request;
     if (queryFlag(query, 'watch')) throw badRequestError('watch is not supported by the simulator');
     const labels = parseLabelSelector(query.get('labelSelector'));
-    const fields = parseFieldSelector(query.get('fieldSelector'));
+    const fields = parseFieldSelector(query.get('fieldSelector'), scope.type.selectableFields);
     const limit = Number(query.get('limit') ?? '0');
     if (!Number.isInteger(limit) || limit < 0) throw badRequestError(`invalid limit: ${query.get('limit')}`);
     const token = query.get('continue');
@@ -459,6 +508,10 @@ const createKubernetesService = (options: KubernetesServiceOptions): ServiceModu
     // Deleting a Profile's namespace (or one of its ServiceAccounts or RoleBindings) does not stick:
     // the controller sees it go and makes it again (kubeflow/kubeflow#5269).
     reconcileAfter(sim, removed);
+    refreshDisruptionBudgets(
+      state,
+      removed.filter((object) => object.kind === 'Pod').map((object) => object.metadata.namespace),
+    );
     if (scope.type.resource === 'namespaces') {
       terminating.status = { phase: 'Terminating' };
       return { body: present(scope, terminating) };
@@ -466,6 +519,40 @@ const createKubernetesService = (options: KubernetesServiceOptions): ServiceModu
     return {
       body: scope.type.returnsDeletedObject ? present(scope, existing) : successStatus(scope.type, existing),
     };
+  };
+
+  /**
+   * `POST …/pods/{name}/eviction`: the pod goes unless a PodDisruptionBudget holds it back (429).
+   * The body is a `policy/v1` Eviction naming the pod; `deleteOptions` are accepted and ignored.
+   */
+  const evict = (request: RouteRequest): RouteResponse => {
+    const scope: Scope = { type: RESOURCE_TYPES.pods, version: 'v1' };
+    const name = request.params.name ?? '';
+    const namespace = request.params.namespace;
+    const body = request.body;
+    if (!isJsonObject(body)) {
+      throw badRequestError(
+        'the body of the request was in an unknown format - accepted media types include: application/json',
+      );
+    }
+    const metadata = isJsonObject(body.metadata) ? body.metadata : {};
+    if (metadata.name !== undefined && metadata.name !== name) {
+      throw badRequestError(`name in URL does not match name in Eviction object`);
+    }
+    if (metadata.namespace !== undefined && metadata.namespace !== '' && metadata.namespace !== namespace) {
+      throw badRequestError(
+        'the namespace of the provided object does not match the namespace sent on the request',
+      );
+    }
+    const dryRun = isDryRun(request.query);
+    const pod = findOrThrow(scope, namespace, name);
+    const decision = decideEviction(state, pod);
+    if (!decision.allowed) throw disruptionBudgetError(decision.budget, decision.status);
+    if (!dryRun) {
+      removeCascading(state, 'pods', pod);
+      refreshDisruptionBudgets(state, [namespace]);
+    }
+    return { status: 201, body: evictedStatus() };
   };
 
   /** Wraps a handler so a KubernetesApiError becomes a `Status` answer instead of Google's error body. */
@@ -503,15 +590,25 @@ const createKubernetesService = (options: KubernetesServiceOptions): ServiceModu
         : `${base}/${type.resource}`;
       const item = `${collection}/{name}`;
       const prefix = `k8s.${type.routeName}`;
-      routes.push(
-        route('GET', collection, `${prefix}.list`, (request) => list(scope, request)),
-        route('POST', collection, `${prefix}.create`, (request, sim) => create(scope, request, sim)),
-        route('GET', item, `${prefix}.get`, (request) => get(scope, request)),
-        route('PUT', item, `${prefix}.update`, (request, sim) => update(scope, request, sim)),
-        route('PATCH', item, `${prefix}.patch`, (request, sim) => patch(scope, request, sim)),
-        route('DELETE', item, `${prefix}.delete`, (request, sim) => remove(scope, request, sim)),
-      );
-      if (type.namespaced) {
+      const served = new Set(type.verbs);
+      const handlers: Array<[ResourceVerb, string, string, Route['handle']]> = [
+        ['list', 'GET', collection, (request) => list(scope, request)],
+        ['create', 'POST', collection, (request, sim) => create(scope, request, sim)],
+        ['get', 'GET', item, (request) => get(scope, request)],
+        ['update', 'PUT', item, (request, sim) => update(scope, request, sim)],
+        ['patch', 'PATCH', item, (request, sim) => patch(scope, request, sim)],
+        ['delete', 'DELETE', item, (request, sim) => remove(scope, request, sim)],
+      ];
+      for (const [verb, method, template, handler] of handlers) {
+        // A verb the kind does not serve is the API server's 405, not an unknown path.
+        routes.push(
+          route(method, template, `${prefix}.${verb}`, served.has(verb) ? handler : methodNotAllowed),
+        );
+      }
+      if (type.resource === 'pods') {
+        routes.push(route('POST', `${item}/eviction`, `${prefix}.eviction`, (request) => evict(request)));
+      }
+      if (type.namespaced && served.has('list')) {
         routes.push(
           route('GET', `${base}/${type.resource}`, `${prefix}.listForAllNamespaces`, (request) =>
             list(scope, request),
@@ -530,7 +627,7 @@ const createKubernetesService = (options: KubernetesServiceOptions): ServiceModu
           kind: 'APIResourceList',
           apiVersion: 'v1',
           groupVersion,
-          resources: types.map(discoveryResource),
+          resources: types.flatMap(discoveryResources),
         },
       })),
     );
@@ -559,9 +656,25 @@ const createKubernetesService = (options: KubernetesServiceOptions): ServiceModu
     }),
   );
 
+  /** Nodes follow their GKE node pools; the pods on removed nodes go, and their budgets are recounted. */
+  const followNodePools = (sim: SimulatorContext): void => {
+    const { removed } = reconcileNodePools({
+      state,
+      platform: sim.state,
+      clusterName: seed.clusterName,
+      templates: listStored(seed.state, 'nodes'),
+      now: sim.clock.now(),
+    });
+    refreshDisruptionBudgets(
+      state,
+      removed.filter((object) => object.kind === 'Pod').map((object) => object.metadata.namespace),
+    );
+  };
+
   return {
     name: 'kubernetes',
     routes,
+    settle: followNodePools,
     reset: () => {
       state = structuredClone(seed.state);
     },
@@ -569,7 +682,17 @@ const createKubernetesService = (options: KubernetesServiceOptions): ServiceModu
     restore: (snapshot: unknown) => {
       const parsed = snapshotSchema.safeParse(snapshot);
       if (!parsed.success) throw new Error(`Invalid kubernetes snapshot:\n${z.prettifyError(parsed.error)}`);
-      state = structuredClone(parsed.data) as KubernetesState;
+      const restored = structuredClone(parsed.data) as {
+        revision: number;
+        objects: Partial<KubernetesState['objects']>;
+      };
+      const objects = Object.fromEntries(
+        RESOURCE_NAMES.map((resource): [ResourceName, Record<string, KubeObject>] => [
+          resource,
+          restored.objects[resource] ?? structuredClone(seed.state.objects[resource]),
+        ]),
+      ) as KubernetesState['objects'];
+      state = { revision: Math.max(restored.revision, seed.state.revision), objects };
     },
   };
 };

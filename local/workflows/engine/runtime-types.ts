@@ -10,15 +10,7 @@
  * `bigint` is a Workflows int (64-bit signed), `number` is a double, `Uint8Array` is bytes, and a
  * map is a `Map` (insertion-ordered, no prototype keys).
  */
-type WorkflowValue =
-  | null
-  | boolean
-  | bigint
-  | number
-  | string
-  | Uint8Array
-  | WorkflowValue[]
-  | WorkflowMap;
+type WorkflowValue = null | boolean | bigint | number | string | Uint8Array | WorkflowValue[] | WorkflowMap;
 
 type WorkflowMap = Map<string, WorkflowValue>;
 
@@ -149,7 +141,13 @@ type ExecutionOutcome =
 interface ExecutionError {
   payload: string;
   context: string;
-  stackTrace: { elements: Array<{ step: string; routine: string; position: { line: number; column: number; length: number } }> };
+  stackTrace: {
+    elements: Array<{
+      step: string;
+      routine: string;
+      position: { line: number; column: number; length: number };
+    }>;
+  };
 }
 
 export type {

@@ -20,6 +20,7 @@ import {
   type MemberPolicyEdit,
   type PlannedUser,
   type PolicyGrantsChange,
+  PROFILE_TYPE_LABEL,
   planChangesOf,
   plannedUserOf,
   policyName,
@@ -32,7 +33,7 @@ import {
 } from './user-access';
 
 /**
- * `user.remove` (ops-catalog §1.3, A3): offboards a user. Observe takes the inventory: every grant
+ * `user.remove` (ops-catalog §1.3): offboards a user. Observe takes the inventory: every grant
  * of the user in the project policy (conditional ones included), the IAP policy and every service
  * account's own policy; their Kubeflow contributor bindings; the profiles they own; the
  * user-managed keys they are known to hold a copy of. Apply revokes access first (one write per
@@ -40,6 +41,13 @@ import {
  * finalizer revokes their workload identity, and the namespaces go), then forgets the user in
  * desired state. Team profiles they own are kept and reported; so are the keys to rotate, since
  * removing IAM from a person does not revoke a key file they copied.
+ *
+ * Access removal is urgent and reversible, profile deletion destroys data (§1.3: steps 1–4 A1,
+ * step 5 A3), so the two can be run apart: with `keepProfile: true` the operation only revokes
+ * (and forgets the user in desired state, so that nothing converges their access back) and needs
+ * no approval; the personal profiles stay, found again by their `profile-type: personal` label by
+ * a later plain `user.remove`, which deletes them. Without `keepProfile` the operation always asks
+ * for approval, as the whole offboarding did when it was one A3 operation.
  */
 
 /** Keys of a service account the user held a copy of, as listed at plan time. */
@@ -73,6 +81,8 @@ interface PlannedBinding {
 interface UserRemovePlan extends BasePlan {
   email: string;
   member: string;
+  /** Revoke only: the personal profiles are kept (`keptPersonalProfiles`), no approval needed. */
+  keepProfile: boolean;
   projectId: string;
   projectTarget: PolicyTarget;
   iapTarget: PolicyTarget;
@@ -81,6 +91,8 @@ interface UserRemovePlan extends BasePlan {
   contributorBindings: PlannedBinding[];
   /** Personal profiles deleted, with the GSA their workload identity is revoked on. */
   personalProfiles: Array<{ name: string; gcpServiceAccount?: string }>;
+  /** Personal profiles a revoke-only removal keeps, for a later user.remove to delete. */
+  keptPersonalProfiles: string[];
   /** Team profiles the user owns, kept: they need a new owner. */
   teamProfiles: string[];
   /** The owner's bindings the profile controller keeps in those team profiles. */
@@ -216,6 +228,7 @@ const userRemove: OperationModule<'user.remove', UserRemoveObserved, UserRemoveP
     const personal = observed.ownedProfiles
       .filter((profile) => isPersonalProfile(profile, observed.user?.profile))
       .sort((a, b) => a.name.localeCompare(b.name));
+    const keepProfile = args.keepProfile === true;
     const personalNames = new Set(personal.map((profile) => profile.name));
     const team = observed.ownedProfiles
       .filter((profile) => !personalNames.has(profile.name))
@@ -234,8 +247,9 @@ const userRemove: OperationModule<'user.remove', UserRemoveObserved, UserRemoveP
       .filter((binding) => !binding.managedByProfile)
       .map(toPlanned)
       .sort(byKey);
+    const keptProfiles = new Set(keepProfile ? [...team, ...personalNames] : team);
     const keptBindings = observed.contributorBindings
-      .filter((binding) => binding.managedByProfile && team.includes(binding.namespace))
+      .filter((binding) => binding.managedByProfile && keptProfiles.has(binding.namespace))
       .map(toPlanned)
       .sort(byKey);
     for (const binding of contributorBindings) {
@@ -247,7 +261,17 @@ const userRemove: OperationModule<'user.remove', UserRemoveObserved, UserRemoveP
       });
     }
     const warnings: string[] = [];
-    for (const profile of personal) {
+    for (const profile of keepProfile ? personal : []) {
+      warnings.push(
+        `personal profile ${profile.name} is kept (keepProfile): run user.remove ${JSON.stringify({ email })} to delete it and its namespace (needs approval)`,
+      );
+      if (profile.labels[PROFILE_TYPE_LABEL] !== 'personal') {
+        warnings.push(
+          `profile ${profile.name} is personal only by desired state's record, which this removal deletes: label it ${PROFILE_TYPE_LABEL}=personal first, or a later user.remove keeps it as a team profile`,
+        );
+      }
+    }
+    for (const profile of keepProfile ? [] : personal) {
       changes.push({ resource: `profiles/${profile.name}`, field: 'owner', from: email, to: null });
       warnings.push(
         `deleting personal profile ${profile.name} deletes namespace ${profile.name} with its notebooks and volumes; back up what should be kept first`,
@@ -285,33 +309,46 @@ const userRemove: OperationModule<'user.remove', UserRemoveObserved, UserRemoveP
     changes.push(...desiredStateChanges(email, userBefore, undefined));
     const grantCount = policyEdits.reduce((sum, edit) => sum + edit.before.length, 0);
     const noop = changes.length === 0;
+    const deleted = keepProfile ? [] : personal;
+    const access = `${grantCount} grant${grantCount === 1 ? '' : 's'} in ${policyEdits.length} polic${
+      policyEdits.length === 1 ? 'y' : 'ies'
+    }, ${contributorBindings.length} contributor binding${contributorBindings.length === 1 ? '' : 's'}`;
     return {
       summary: noop
-        ? `${email} has no access to remove`
-        : `remove ${email}: ${grantCount} grant${grantCount === 1 ? '' : 's'} in ${policyEdits.length} polic${
-            policyEdits.length === 1 ? 'y' : 'ies'
-          }, ${contributorBindings.length} contributor binding${contributorBindings.length === 1 ? '' : 's'}, ${
-            personal.length
-          } personal profile${personal.length === 1 ? '' : 's'}`,
+        ? `${email} has no access to remove${keepProfile && personal.length > 0 ? ` (personal profiles kept: ${[...personalNames].join(', ')})` : ''}`
+        : keepProfile
+          ? `revoke ${email}: ${access}; personal profile${personal.length === 1 ? '' : 's'} kept: ${[...personalNames].join(', ') || 'none'}`
+          : `remove ${email}: ${access}, ${deleted.length} personal profile${deleted.length === 1 ? '' : 's'}`,
       changes,
       warnings,
       noop,
       email,
       member,
+      keepProfile,
       projectId: platform.projectId,
       projectTarget: projectPolicyTarget(platform),
       iapTarget: iapPolicyTarget(platform),
       policyEdits,
       contributorBindings,
-      personalProfiles: personal.map((profile) => ({
+      personalProfiles: deleted.map((profile) => ({
         name: profile.name,
         ...(profile.gcpServiceAccount ? { gcpServiceAccount: profile.gcpServiceAccount } : {}),
       })),
+      keptPersonalProfiles: keepProfile ? [...personalNames] : [],
       teamProfiles: team,
       keptBindings,
       keysToRotate,
       ...(userBefore ? { userBefore } : {}),
     };
+  },
+
+  approvalReason(plan) {
+    if (plan.keepProfile) return undefined;
+    if (plan.personalProfiles.length > 0) {
+      const names = plan.personalProfiles.map((profile) => profile.name).join(', ');
+      return `deleting personal profile${plan.personalProfiles.length === 1 ? '' : 's'} ${names} of ${plan.email} deletes ${plan.personalProfiles.length === 1 ? 'its namespace' : 'their namespaces'} with notebooks and volumes (ops catalog §1.3 step 5, A3)`;
+    }
+    return `user.remove offboards ${plan.email} for good (A3); keepProfile: true revokes access without approval`;
   },
 
   async apply(plan, deps) {
@@ -383,7 +420,9 @@ const userRemove: OperationModule<'user.remove', UserRemoveObserved, UserRemoveP
         before: plan.contributorBindings.map(bindingKey),
         after: remaining.map(bindingKey),
       },
+      keepProfile: plan.keepProfile,
       profilesDeleted: plan.personalProfiles.map((profile) => profile.name),
+      personalProfilesKept: plan.keptPersonalProfiles,
       teamProfilesKept: plan.teamProfiles,
       desiredState: { before: plan.userBefore ?? null, after: null },
       keysToRotate: plan.keysToRotate,

@@ -147,6 +147,9 @@ const makeFakeCli = async (options: { deliver?: boolean; seed?: boolean } = {}) 
         },
         close: async () => undefined,
       }),
+    connectRunbooks: async () => {
+      throw new Error('no runbooks in these tests');
+    },
     actor: () => actor,
     newIdempotencyKey: () => `key-${++keys}`,
     clock,

@@ -36,6 +36,9 @@ const makeCli = async (options: { deliver?: boolean } = {}) => {
         gke: h.gke,
         close: async () => undefined,
       }),
+    connectRunbooks: async () => {
+      throw new Error('no runbooks in these tests');
+    },
     actor: () => 'user:dev.patel@acme.ai',
     newIdempotencyKey: () => `key-${++keys}`,
     clock: h.clock,

@@ -250,7 +250,9 @@ describe('userRemove', () => {
           { policy: `serviceAccounts/${METAFLOW_SA}`, before: ['roles/iam.serviceAccountUser'], after: [] },
         ],
         contributorBindings: { before: ['team-vision/user-liam-obrien-acme-ai-clusterrole-edit'], after: [] },
+        keepProfile: false,
         profilesDeleted: ['liam-obrien'],
+        personalProfilesKept: [],
         teamProfilesKept: [],
         desiredState: { before: null, after: null },
         keysToRotate: plan.keysToRotate,
@@ -281,6 +283,99 @@ describe('userRemove', () => {
           after: null,
         },
       });
+    });
+  });
+
+  describe('approval', () => {
+    it('asks for approval to delete a personal profile, naming it', async () => {
+      // Prepare
+      const plan = await planOperation(userRemove, LIAM_ARGS, context);
+
+      // Act
+      const reason = userRemove.approvalReason?.(plan, LIAM_ARGS, context.platform);
+
+      // Assert
+      expect(reason).toBe(
+        'deleting personal profile liam-obrien of liam.obrien@acme.ai deletes its namespace with notebooks and volumes (ops catalog §1.3 step 5, A3)',
+      );
+    });
+
+    it('asks for approval of a full removal even without a personal profile', async () => {
+      // Prepare
+      const args = { email: 'grace.kim@acme.ai' };
+      const plan = await planOperation(userRemove, args, context);
+
+      // Act
+      const reason = userRemove.approvalReason?.(plan, args, context.platform);
+
+      // Assert
+      expect(plan.personalProfiles).toEqual([]);
+      expect(reason).toMatch(/offboards grace\.kim@acme\.ai for good \(A3\)/);
+    });
+  });
+
+  describe('keepProfile (revoke only)', () => {
+    const REVOKE_ARGS = { email: LIAM, keepProfile: true };
+
+    it('plans the revocation without the profile and needs no approval', async () => {
+      // Prepare
+      await grantLiamOnMetaflowAccount(context);
+
+      // Act
+      const plan = await planOperation(userRemove, REVOKE_ARGS, context);
+
+      // Assert
+      expect(plan.summary).toBe(
+        'revoke liam.obrien@acme.ai: 4 grants in 3 policies, 1 contributor binding; personal profile kept: liam-obrien',
+      );
+      expect(plan.changes.map((change) => change.resource)).not.toContain('profiles/liam-obrien');
+      expect(plan.personalProfiles).toEqual([]);
+      expect(plan.keptPersonalProfiles).toEqual(['liam-obrien']);
+      expect(plan.warnings[0]).toBe(
+        'personal profile liam-obrien is kept (keepProfile): run user.remove {"email":"liam.obrien@acme.ai"} to delete it and its namespace (needs approval)',
+      );
+      expect(userRemove.approvalReason?.(plan, REVOKE_ARGS, context.platform)).toBeUndefined();
+    });
+
+    it('revokes every grant and keeps the profile; a later full removal plans only the profile', async () => {
+      // Prepare
+      await grantLiamOnMetaflowAccount(context);
+
+      // Act
+      const { result } = await runOperation(userRemove, REVOKE_ARGS, context);
+      const later = await planOperation(userRemove, LIAM_ARGS, context);
+
+      // Assert
+      const dump = await dumpPlatform(simulator);
+      expect(policiesNaming(dump, LIAM_MEMBER)).toEqual([]);
+      expect(roleBindingsOf(dump, LIAM)).toEqual(['liam-obrien/namespaceAdmin']);
+      expect(dump.kubernetes.objects.profiles?.['liam-obrien']).toBeDefined();
+      expect(result).toMatchObject({
+        keepProfile: true,
+        profilesDeleted: [],
+        personalProfilesKept: ['liam-obrien'],
+        contributorBindings: { after: ['liam-obrien/namespaceAdmin'] },
+      });
+      expect(later.changes).toEqual([
+        { resource: 'profiles/liam-obrien', field: 'owner', from: LIAM, to: null },
+      ]);
+      expect(later.summary).toBe(
+        'remove liam.obrien@acme.ai: 0 grants in 0 policies, 0 contributor bindings, 1 personal profile',
+      );
+      expect(userRemove.approvalReason?.(later, LIAM_ARGS, context.platform)).toMatch(
+        /deleting personal profile liam-obrien/,
+      );
+    });
+
+    it('forgets the user in desired state, so that nothing converges their access back', async () => {
+      // Act
+      await runOperation(userRemove, { email: 'james.okafor@acme.ai', keepProfile: true }, context);
+
+      // Assert
+      expect(await context.desiredState.getUser('james.okafor@acme.ai')).toBeUndefined();
+      const dump = await dumpPlatform(simulator);
+      expect(dump.kubernetes.objects.profiles?.['james-okafor']).toBeDefined();
+      expect(dump.kubernetes.objects.profiles?.['team-vision']).toBeDefined();
     });
   });
 

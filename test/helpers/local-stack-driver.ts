@@ -32,6 +32,8 @@ const startLocalStackDriver = async (
     functionEnv?: Record<string, string>;
     pollerTickMs?: number;
     timeScale?: number;
+    /** Runbook time × this factor (see LocalStackOptions.workflowTimeScale); default the stack's. */
+    workflowTimeScale?: number;
     fixture?: unknown;
   } = {},
 ): Promise<LocalStackDriver> => {
@@ -45,6 +47,7 @@ const startLocalStackDriver = async (
       pubsubHost: process.env.PUBSUB_EMULATOR_HOST ?? '',
     },
     timeScale: options.timeScale ?? 0,
+    ...(options.workflowTimeScale === undefined ? {} : { workflowTimeScale: options.workflowTimeScale }),
     pollerTickMs: options.pollerTickMs ?? 250,
     functionEnv: { LOG_LEVEL: 'ERROR', OPSPLANE_POLL_INTERVAL_MS: '100', ...options.functionEnv },
   });

@@ -180,6 +180,7 @@ describe('the operations catalog end to end', () => {
     const args: Record<string, Record<string, unknown>> = {
       'gpu.scale': { nodes: 1 },
       'gpu.autoscaling.set': { min: 0, max: 1 },
+      'gpu.workloads': {},
       'user.add': { email: 'mallory@acme.ai', role: 'platform-admin' },
       'user.role.set': { email: 'grace.kim@acme.ai', role: 'platform-admin' },
       'user.remove': { email: 'maria.chen@acme.ai' },

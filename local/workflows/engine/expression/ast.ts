@@ -40,6 +40,37 @@ type ExpressionNode =
   /** `{"k": v}`: keys are expressions that must evaluate to strings. */
   | { kind: 'map'; entries: Array<{ key: ExpressionNode; value: ExpressionNode }>; offset: number };
 
+/** The direct sub-expressions of a node, in source order. */
+const childNodes = (node: ExpressionNode): ExpressionNode[] => {
+  switch (node.kind) {
+    case 'member':
+      return [node.object];
+    case 'index':
+      return [node.object, node.index];
+    case 'call':
+      return node.args;
+    case 'unary':
+      return [node.operand];
+    case 'binary':
+      return [node.left, node.right];
+    case 'list':
+      return node.elements;
+    case 'map':
+      return node.entries.flatMap((entry) => [entry.key, entry.value]);
+    default:
+      return [];
+  }
+};
+
+/**
+ * Visits every node of an expression, parents before children, in source order: the one walk the
+ * deploy-time checks (variables read, functions called) share.
+ */
+const walkExpression = (node: ExpressionNode, visit: (node: ExpressionNode) => void): void => {
+  visit(node);
+  for (const child of childNodes(node)) walkExpression(child, visit);
+};
+
 /** One step of an assignment path: `.name` or `[expression]`. */
 type AssignmentPathSegment = { kind: 'key'; key: string } | { kind: 'index'; expression: ExpressionNode };
 
@@ -61,4 +92,4 @@ class ExpressionSyntaxError extends Error {
 }
 
 export type { AssignmentPathSegment, AssignmentTarget, BinaryOperator, ExpressionNode, UnaryOperator };
-export { ExpressionSyntaxError };
+export { childNodes, ExpressionSyntaxError, walkExpression };

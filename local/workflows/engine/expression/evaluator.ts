@@ -1,7 +1,7 @@
 import { WorkflowRuntimeError } from '../errors';
 import type { WorkflowMap, WorkflowValue } from '../runtime-types';
 import { typeName } from '../values';
-import type { ExpressionNode } from './ast';
+import { type ExpressionNode, walkExpression } from './ast';
 import { applyBinaryOperator, negate, requireBoolean } from './operators';
 
 /** What an expression reaches outside itself: the variables in scope and the callable functions. */
@@ -115,82 +115,18 @@ const evaluateExpression = async (node: ExpressionNode, ctx: ExpressionContext):
  */
 const variablesRead = (node: ExpressionNode): string[] => {
   const names = new Set<string>();
-  const visit = (current: ExpressionNode): void => {
-    switch (current.kind) {
-      case 'variable':
-        names.add(current.name);
-        return;
-      case 'member':
-        visit(current.object);
-        return;
-      case 'index':
-        visit(current.object);
-        visit(current.index);
-        return;
-      case 'call':
-        for (const arg of current.args) visit(arg);
-        return;
-      case 'unary':
-        visit(current.operand);
-        return;
-      case 'binary':
-        visit(current.left);
-        visit(current.right);
-        return;
-      case 'list':
-        for (const element of current.elements) visit(element);
-        return;
-      case 'map':
-        for (const entry of current.entries) {
-          visit(entry.key);
-          visit(entry.value);
-        }
-        return;
-      case 'literal':
-        return;
-    }
-  };
-  visit(node);
+  walkExpression(node, (current) => {
+    if (current.kind === 'variable') names.add(current.name);
+  });
   return [...names];
 };
 
 /** The names of the functions an expression calls (`text.split`, `my_subworkflow`), for deploy-time checks. */
 const functionsCalled = (node: ExpressionNode): string[] => {
   const names = new Set<string>();
-  const visit = (current: ExpressionNode): void => {
-    switch (current.kind) {
-      case 'call':
-        names.add(current.name);
-        for (const arg of current.args) visit(arg);
-        return;
-      case 'member':
-        visit(current.object);
-        return;
-      case 'index':
-        visit(current.object);
-        visit(current.index);
-        return;
-      case 'unary':
-        visit(current.operand);
-        return;
-      case 'binary':
-        visit(current.left);
-        visit(current.right);
-        return;
-      case 'list':
-        for (const element of current.elements) visit(element);
-        return;
-      case 'map':
-        for (const entry of current.entries) {
-          visit(entry.key);
-          visit(entry.value);
-        }
-        return;
-      default:
-        return;
-    }
-  };
-  visit(node);
+  walkExpression(node, (current) => {
+    if (current.kind === 'call') names.add(current.name);
+  });
   return [...names];
 };
 

@@ -10,7 +10,7 @@ export type {
   ExpressionNode,
   UnaryOperator,
 } from './ast';
-export { ExpressionSyntaxError } from './ast';
+export { childNodes, ExpressionSyntaxError, walkExpression } from './ast';
 export type { ExpressionContext } from './evaluator';
 export { evaluateExpression, functionsCalled, readIndex, readKey, variablesRead } from './evaluator';
 export { expressionSource, isExpressionString } from './expression-string';

@@ -1,6 +1,6 @@
 import { WorkflowRuntimeError } from '../errors';
 import type { ExecutionServices, WorkflowValue } from '../runtime-types';
-import type { CallArguments, StdlibFunction } from '../stdlib/stdlib-function';
+import { type CallArguments, checkedArguments, type StdlibFunction } from '../stdlib/stdlib-function';
 
 /**
  * A blocking standard-library function (`sys.sleep`, `http.get`, `events.await_callback`, …): only
@@ -16,27 +16,7 @@ const blockingFunction = (
   params,
   minArgs,
   blocking: true,
-  async invoke(args, services) {
-    if (args.length > params.length) {
-      throw WorkflowRuntimeError.builtin(
-        'TypeError',
-        `${name}: takes at most ${params.length} argument${params.length === 1 ? '' : 's'} (${args.length} given)`,
-      );
-    }
-    const normalized = params.map((_param, index) => {
-      const value = args[index];
-      return index >= minArgs && value === null ? undefined : value;
-    });
-    for (let index = 0; index < minArgs; index += 1) {
-      if (normalized[index] === undefined) {
-        throw WorkflowRuntimeError.builtin(
-          'TypeError',
-          `${name}: missing required argument "${params[index]}"`,
-        );
-      }
-    }
-    return implementation(normalized, services);
-  },
+  invoke: (args, services) => implementation(checkedArguments(name, params, minArgs, args), services),
 });
 
 /** Seconds (int or double) as milliseconds; TypeError/ValueError naming the function otherwise. */

@@ -19,10 +19,38 @@ interface StdlibFunction {
 type CallArguments = readonly (WorkflowValue | undefined)[];
 
 /**
- * A non-blocking function that checks its argument count before running `implementation`
- * (too few or too many arguments is a TypeError naming the function). An optional argument that
- * is absent, or passed as null, reaches the implementation as `undefined`.
+ * Checks a call's argument count against `params`/`minArgs` (too few or too many arguments is a
+ * TypeError naming the function) and gives the implementation one slot per parameter: an optional
+ * argument that is absent, or passed as null, arrives as `undefined`.
  */
+const checkedArguments = (
+  name: string,
+  params: readonly string[],
+  minArgs: number,
+  args: readonly WorkflowValue[],
+): CallArguments => {
+  if (args.length > params.length) {
+    throw WorkflowRuntimeError.builtin(
+      'TypeError',
+      `${name}: takes at most ${params.length} argument${params.length === 1 ? '' : 's'} (${args.length} given)`,
+    );
+  }
+  const normalized: (WorkflowValue | undefined)[] = params.map((_param, index) => {
+    const value = args[index];
+    return index >= minArgs && value === null ? undefined : value;
+  });
+  for (let index = 0; index < minArgs; index += 1) {
+    if (normalized[index] === undefined) {
+      throw WorkflowRuntimeError.builtin(
+        'TypeError',
+        `${name}: missing required argument "${params[index]}"`,
+      );
+    }
+  }
+  return normalized;
+};
+
+/** A non-blocking function whose argument count is checked before `implementation` runs. */
 const pureFunction = (
   name: string,
   params: readonly string[],
@@ -32,27 +60,7 @@ const pureFunction = (
   params,
   minArgs,
   blocking: false,
-  invoke(args, services) {
-    if (args.length > params.length) {
-      throw WorkflowRuntimeError.builtin(
-        'TypeError',
-        `${name}: takes at most ${params.length} argument${params.length === 1 ? '' : 's'} (${args.length} given)`,
-      );
-    }
-    const normalized: (WorkflowValue | undefined)[] = params.map((_param, index) => {
-      const value = args[index];
-      return index >= minArgs && value === null ? undefined : value;
-    });
-    for (let index = 0; index < minArgs; index += 1) {
-      if (normalized[index] === undefined) {
-        throw WorkflowRuntimeError.builtin(
-          'TypeError',
-          `${name}: missing required argument "${params[index]}"`,
-        );
-      }
-    }
-    return implementation(normalized, services);
-  },
+  invoke: (args, services) => implementation(checkedArguments(name, params, minArgs, args), services),
 });
 
 /** A TypeError naming the function, the parameter, the expected and the actual type. */
@@ -142,4 +150,4 @@ const valueError = (name: string, message: string): WorkflowRuntimeError =>
   WorkflowRuntimeError.builtin('ValueError', `${name}: ${message}`);
 
 export type { ArgumentReader, CallArguments, StdlibFunction };
-export { argumentReader, definePure, pureFunction, valueError, wrongType };
+export { argumentReader, checkedArguments, definePure, pureFunction, valueError, wrongType };

@@ -1,4 +1,4 @@
-import { type ExpressionNode, variablesRead } from '../expression';
+import { type ExpressionNode, variablesRead, walkExpression } from '../expression';
 import type { FunctionCatalogue } from './function-catalogue';
 import type { ValidationIssue } from './validation-error';
 import type {
@@ -34,48 +34,18 @@ const references = (
   node: ExpressionNode,
 ): Array<{ kind: 'variable' | 'call'; name: string; offset: number }> => {
   const found: Array<{ kind: 'variable' | 'call'; name: string; offset: number }> = [];
-  const visit = (current: ExpressionNode): void => {
-    switch (current.kind) {
-      case 'variable':
-        found.push({ kind: 'variable', name: current.name, offset: current.offset });
-        return;
-      case 'member':
-        visit(current.object);
-        return;
-      case 'index':
-        visit(current.object);
-        visit(current.index);
-        return;
-      case 'call':
-        // A dotted callee's node sits at its last dot; its name starts that much earlier.
-        found.push({
-          kind: 'call',
-          name: current.name,
-          offset: Math.max(0, current.offset - Math.max(0, current.name.lastIndexOf('.'))),
-        });
-        for (const arg of current.args) visit(arg);
-        return;
-      case 'unary':
-        visit(current.operand);
-        return;
-      case 'binary':
-        visit(current.left);
-        visit(current.right);
-        return;
-      case 'list':
-        for (const element of current.elements) visit(element);
-        return;
-      case 'map':
-        for (const entry of current.entries) {
-          visit(entry.key);
-          visit(entry.value);
-        }
-        return;
-      case 'literal':
-        return;
+  walkExpression(node, (current) => {
+    if (current.kind === 'variable')
+      found.push({ kind: 'variable', name: current.name, offset: current.offset });
+    // A dotted callee's node sits at its last dot; its name starts that much earlier.
+    if (current.kind === 'call') {
+      found.push({
+        kind: 'call',
+        name: current.name,
+        offset: Math.max(0, current.offset - Math.max(0, current.name.lastIndexOf('.'))),
+      });
     }
-  };
-  visit(node);
+  });
   return found;
 };
 

@@ -1,6 +1,6 @@
+import type { RunbookClient } from '../shared/gcp/runbook-client';
 import type { Clock } from '../shared/time';
 import type { ControlPlaneClient } from './control-plane-client';
-import type { RunbookClient } from './runbook-client';
 
 /** Everything a CLI command touches, injected so tests run commands without a stack or a terminal. */
 interface CliContext {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { type LocalStackInfo, readLocalStackInfo } from '../local/stack/local-stack-info';
 import { ConfigError } from '../shared/errors';
-import { createRunbookClient, type RunbookClient } from './runbook-client';
+import { createRunbookClient, type RunbookClient } from '../shared/gcp/runbook-client';
 
 /**
  * The Workflows APIs the runbooks run on. `OPSPLANE_WORKFLOWS_PROJECT` (and optionally

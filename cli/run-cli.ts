@@ -1,11 +1,13 @@
 import { ControlPlaneError } from '../shared/errors';
 import { type CliContext, EXIT, UsageError } from './cli-context';
 import { APPROVAL_USAGE, runApprovalCommand } from './commands/approval-commands';
+import { DRIFT_USAGE, runDriftCommand } from './commands/drift-commands';
 import { FILESTORE_USAGE, runFilestoreCommand } from './commands/filestore-commands';
 import { GPU_USAGE, runGpuCommand } from './commands/gpu-commands';
 import { KEYS_USAGE, runKeysCommand } from './commands/keys-commands';
 import { OPS_HELP, runOpsCommand } from './commands/ops-commands';
 import { RUNBOOK_USAGE, runRunbookCommand } from './commands/runbook-commands';
+import { runSchedulesCommand, SCHEDULES_USAGE } from './commands/schedule-commands';
 import { runSqlCommand, SQL_USAGE } from './commands/sql-commands';
 import { runStateCommand, STATE_HELP } from './commands/state-commands';
 import { SUBMIT_HELP } from './commands/submit-command';
@@ -36,6 +38,12 @@ ${APPROVAL_USAGE}
 Runbooks (Cloud Workflows)
 ${RUNBOOK_USAGE}
 
+Drift (desired state vs the live platform)
+${DRIFT_USAGE}
+
+Schedules (Cloud Scheduler jobs; the local scheduler under npm start)
+${SCHEDULES_USAGE}
+
 Any Cloud Workflows file, on the local executor alone
 ${WORKFLOW_USAGE}
 
@@ -63,6 +71,8 @@ const COMMANDS: Record<string, (ctx: CliContext, argv: string[]) => Promise<numb
   deny: runApprovalCommand('deny'),
   ops: runOpsCommand,
   runbook: runRunbookCommand,
+  drift: runDriftCommand,
+  schedules: (ctx, argv) => runSchedulesCommand(ctx, argv),
   workflow: runWorkflowCommand,
   state: runStateCommand,
 };

@@ -33,6 +33,8 @@ const main = async (): Promise<void> => {
       : {}),
     functionPort: envPort('OPSPLANE_FUNCTION_PORT', 8495),
     opsApiPort: envPort('OPSPLANE_OPS_API_PORT', 8488),
+    // OPSPLANE_SCHEDULES=0 keeps the schedules (backups, prunes, key checks, off-hours, reports) off.
+    runSchedules: process.env.OPSPLANE_SCHEDULES !== '0',
     workflowsPort: envPort('OPSPLANE_WORKFLOWS_PORT', 8489),
     timeScale: Number(process.env.SIM_TIME_SCALE ?? 0.05),
     functionEnv: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'INFO' },
@@ -72,6 +74,7 @@ Try, in another terminal:
   OPSPLANE_ACTOR=user:maria.chen@acme.ai npx opsplane approve <operation id> --wait
   npx opsplane ops list
   npx opsplane runbook list
+  npx opsplane schedules                                     # the schedules the local scheduler runs
   npx opsplane runbook start sql-restore --arg instance=acme-kfp-mysql-7f3a9c1e --arg backupId=<id> --wait
   npx opsplane workflow run ../shared/conformance/workflows/workflows-samples/src/iterate_list.workflows.yaml
 

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
+import type { ExecutionView, RunbookClient, StepEntryView } from '../../shared/gcp/runbook-client';
 import { type CliContext, EXIT, UsageError } from '../cli-context';
 import type { ControlPlaneClient } from '../control-plane-client';
-import type { ExecutionView, RunbookClient, StepEntryView } from '../runbook-client';
 import { HELP_WORDS, wantsHelp } from './subcommand-spec';
 
 /** Usage of `opsplane runbook`, also part of the top-level help. */
@@ -87,6 +87,8 @@ const followExecution = async (
   try {
     let current = execution;
     for (;;) {
+      // The state first: once it is final, the steps listed after it are all the steps there are.
+      current = await runbooks.getExecution(current.id);
       const steps: StepEntryView[] = await runbooks.listSteps(current.id);
       for (const step of steps) {
         const line = progressLineOf(step);
@@ -94,7 +96,6 @@ const followExecution = async (
         printed.set(step.entryId, line);
         ctx.out(line);
       }
-      current = await runbooks.getExecution(current.id);
       if (FINAL_STATES.has(current.state)) return current;
       controlPlane ??= await ctx.connect();
       for (const id of await pendingApprovalsOf(controlPlane, current)) {

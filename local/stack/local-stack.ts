@@ -10,9 +10,19 @@ import { OPS_NOTIFY_FUNCTION, registerOpsNotifyFunction } from '../../functions/
 import { OPS_POLLER_FUNCTION, registerOpsPollerFunction } from '../../functions/ops-poller';
 import { loadConfig } from '../../shared/config';
 import { desiredStateFromFixture, usersFromFixture, withOperator } from '../../shared/desired-state';
+import { createRunbookClient } from '../../shared/gcp/runbook-client';
 import { type Logger, silentLogger } from '../../shared/logging';
 import { createFirestore, createPubsub, createStores } from '../../shared/runtime';
+import {
+  offHoursFromFixture,
+  SCHEDULE_RUNS_COLLECTION,
+  ScheduleRunLog,
+  scheduleManifestFor,
+} from '../../shared/schedules';
+import { FirestoreDocumentStore } from '../../shared/store';
+import { systemClock } from '../../shared/time';
 import { startEmulators } from '../emulators';
+import { startLocalScheduler } from '../scheduler';
 import {
   type RunningSimulator,
   type SimulatorPorts,
@@ -55,6 +65,11 @@ interface LocalStackOptions {
   workflowsPort?: number;
   /** Runbooks deployed at start; default: the checkout's `workflows/`. */
   runbooksDir?: string;
+  /**
+   * Run the schedules (shared/schedules) on the wall clock, as Cloud Scheduler would: `npm start`
+   * does; tests leave it off, so that no backup or report starts in the middle of what they check.
+   */
+  runSchedules?: boolean;
   /** Extra function environment (poll interval, TTLs, LOG_LEVEL…). */
   functionEnv?: Record<string, string>;
   /**
@@ -279,6 +294,31 @@ const startLocalStack = async (options: LocalStackOptions): Promise<RunningLocal
       readRunbooks(options.runbooksDir ?? join(__dirname, '..', '..', 'workflows')),
       { OPSPLANE_OPS_API_URL: opsApiUrl, OPSPLANE_PLATFORM_PROJECT: seeded.projectId },
     );
+
+    if (options.runSchedules) {
+      const executions = createRunbookClient({
+        projectId: options.projectId,
+        location: WORKFLOWS_LOCATION,
+        endpoint: workflows.url,
+      });
+      stops.push(() => executions.close());
+      const shortId = (name: string) => name.split('/workflows/')[1]?.replace('/executions/', '/') ?? name;
+      const scheduler = startLocalScheduler({
+        manifest: scheduleManifestFor(seeded, { offHours: offHoursFromFixture(options.fixture) }),
+        clock: systemClock,
+        publish: (message) =>
+          pubsub.topic(message.topic).publishMessage({ json: message.json, attributes: message.attributes }),
+        startExecution: async (workflow, argument) => ({
+          name: (await executions.start(workflow, argument)).name,
+        }),
+        executionActive: async (name) => (await executions.getExecution(shortId(name))).state === 'ACTIVE',
+        ledger: createStores(firestore).ledger,
+        runs: new ScheduleRunLog(new FirestoreDocumentStore(firestore, SCHEDULE_RUNS_COLLECTION)),
+        logger,
+        checkIntervalMs: 1000,
+      });
+      stops.push(() => scheduler.stop());
+    }
 
     const platform = seeded;
     const info: LocalStackInfo = {

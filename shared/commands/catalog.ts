@@ -165,6 +165,12 @@ const KeysPruneArgsSchema = z
   })
   .strict();
 
+const KeysCheckArgsSchema = z
+  .object({
+    serviceAccount: ServiceAccountEmailSchema.describe('Service account whose newest key age is checked'),
+  })
+  .strict();
+
 const SqlBackupArgsSchema = z
   .object({
     instance: SqlInstanceNameSchema.describe('Cloud SQL instance id'),
@@ -219,6 +225,24 @@ const FilestoreRestoreArgsSchema = z
 
 const FilestoreBackupsPruneArgsSchema = z
   .object({ instance: FilestoreInstanceNameSchema.describe('Instance whose backups are pruned') })
+  .strict();
+
+/** A drift-report scope entry: a resource kind (`sql`) or one resource (`user/ada@acme.ai`). */
+const DriftScopeSchema = z
+  .string()
+  .regex(
+    /^(user|project-iam|iap|profile|gpu-pool|sql|filestore|keys)(\/\S+)?$/,
+    'must be a resource kind (user, project-iam, iap, profile, gpu-pool, sql, filestore, keys) or kind/name',
+  );
+
+const DriftReportArgsSchema = z
+  .object({
+    resources: z
+      .array(DriftScopeSchema)
+      .max(50)
+      .optional()
+      .describe('Only these resource kinds or resources, e.g. ["sql", "user/ada@acme.ai"]; default: all'),
+  })
   .strict();
 
 const ApprovalDecisionArgsSchema = z
@@ -318,6 +342,15 @@ const COMMAND_CATALOG = {
     mutates: true,
     kind: 'operation',
   },
+  'keys.check': {
+    args: KeysCheckArgsSchema,
+    summary:
+      "Rotate a service account's key when its newest enabled key is as old as the key policy's maxAgeDays (the scheduled key-age check)",
+    permission: 'keys.check',
+    approvalClass: 'A2',
+    mutates: true,
+    kind: 'operation',
+  },
   'sql.backup': {
     args: SqlBackupArgsSchema,
     summary: 'Take an on-demand Cloud SQL backup',
@@ -380,6 +413,15 @@ const COMMAND_CATALOG = {
     permission: 'filestore.backups.prune',
     approvalClass: 'A2',
     mutates: true,
+    kind: 'operation',
+  },
+  'drift.report': {
+    args: DriftReportArgsSchema,
+    summary:
+      'Compare desired state with the live platform: each drifted resource, desired vs actual, and the command that fixes it',
+    permission: 'drift.report',
+    approvalClass: 'A0',
+    mutates: false,
     kind: 'operation',
   },
   'approval.grant': {

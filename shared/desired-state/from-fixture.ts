@@ -33,6 +33,7 @@ interface PlatformFixture {
     cloudSql?: Record<string, unknown>;
     filestore?: Record<string, { keepDaily?: number; keepWeekly?: number }>;
     keys?: { maxAgeDays?: number };
+    iam?: { managedAuthoritatively?: string[]; iapMembers?: string[] };
   };
   users?: FixtureUser[];
   cloudSql?: { instances?: Array<{ name: string }> };
@@ -124,6 +125,8 @@ const SCHEDULE_PERMISSIONS = [
   'filestore.backups.prune',
   'keys.rotate',
   'keys.prune',
+  'keys.check',
+  'drift.report',
   'gpu.*',
 ];
 
@@ -222,6 +225,10 @@ const desiredStateFromFixture = (raw: unknown): PlatformState => {
   const personal = profiles.find((profile) => profile.metadata.labels?.['profile-type'] === 'personal');
   const workloadIdentity = personal?.spec.plugins?.find((plugin) => plugin.kind === 'WorkloadIdentity');
   const filestoreRetention = retention?.filestoreBackups;
+  const iapMembers = fixture.desiredState?.iam?.iapMembers;
+  const iapOwner = fixture.desiredState?.iam?.managedAuthoritatively?.find((entry) =>
+    entry.startsWith('roles/iap.httpsResourceAccessor'),
+  );
   return {
     projectId: fixture.project.projectId,
     projectNumber: fixture.project.projectNumber,
@@ -264,6 +271,19 @@ const desiredStateFromFixture = (raw: unknown): PlatformState => {
       defaultGraceHours: 24,
       serviceAccounts: keyAccounts,
     },
+    // Terraform's authoritative IAP binding: members it does not list vanish on its next apply.
+    ...(iapMembers
+      ? {
+          authoritativeBindings: [
+            {
+              policy: 'iap' as const,
+              role: 'roles/iap.httpsResourceAccessor',
+              members: [...iapMembers].sort(),
+              source: `terraform ${/\((\S+)\)/.exec(iapOwner ?? '')?.[1] ?? 'iam binding'}`,
+            },
+          ],
+        }
+      : {}),
   };
 };
 

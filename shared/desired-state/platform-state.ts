@@ -140,6 +140,43 @@ const KeyPolicySchema = z
   })
   .strict();
 
+/**
+ * What reconcile may do about a resource's drift: `enforce` (fix it through the normal operations,
+ * approvals included), `observe` (report only) or `paused` (leave it out of the report).
+ */
+const ReconcileModeSchema = z.enum(['enforce', 'observe', 'paused']);
+
+/**
+ * The mode of each resource the drift report names. Keys are a resource as findings name it
+ * (`gpu-pool/gpu-a100-pool`, `user/ada@acme.ai`) or a kind wildcard (`user/*`); the most specific
+ * key wins, then `defaultMode`. Without this block everything is observed.
+ */
+const ReconcilePolicySchema = z
+  .object({
+    defaultMode: ReconcileModeSchema.default('observe'),
+    resources: z
+      .record(
+        z.string().regex(/^[a-z][a-z-]*\/(\*|\S+)$/, 'must be <kind>/<name> or <kind>/*, e.g. user/*'),
+        ReconcileModeSchema,
+      )
+      .default({}),
+  })
+  .strict();
+
+/**
+ * A binding another tool writes authoritatively (Terraform `google_*_iam_binding`): on its next
+ * apply, members not listed here are removed, whatever opsplane granted.
+ */
+const AuthoritativeBindingSchema = z
+  .object({
+    policy: z.enum(['project', 'iap']),
+    role: IamRoleSchema,
+    members: z.array(z.string().min(1)),
+    /** Who owns it, e.g. `terraform google_iap_web_type_compute_iam_binding`. */
+    source: z.string().min(1),
+  })
+  .strict();
+
 const PlatformStateSchema = z
   .object({
     projectId: z.string().min(1),
@@ -155,6 +192,10 @@ const PlatformStateSchema = z
     sql: SqlPolicySchema,
     filestore: FilestorePolicySchema,
     keys: KeyPolicySchema,
+    /** Per-resource reconcile modes; absent: every resource is observed. */
+    reconcile: ReconcilePolicySchema.optional(),
+    /** Bindings owned by another tool, whose members drift detection checks too. */
+    authoritativeBindings: z.array(AuthoritativeBindingSchema).optional(),
   })
   .strict();
 
@@ -177,7 +218,28 @@ type GpuPoolPolicy = z.infer<typeof GpuPoolPolicySchema>;
 type RoleTemplate = z.infer<typeof RoleTemplateSchema>;
 type AccessPolicy = z.infer<typeof AccessPolicySchema>;
 type PlatformState = z.infer<typeof PlatformStateSchema>;
+type ReconcileMode = z.infer<typeof ReconcileModeSchema>;
+type ReconcilePolicy = z.infer<typeof ReconcilePolicySchema>;
+type AuthoritativeBinding = z.infer<typeof AuthoritativeBindingSchema>;
 type UserState = z.infer<typeof UserStateSchema>;
 
-export type { AccessPolicy, GpuPoolPolicy, PlatformState, RoleTemplate, UserState };
-export { AccessPolicySchema, GpuPoolPolicySchema, PlatformStateSchema, RoleTemplateSchema, UserStateSchema };
+export type {
+  AccessPolicy,
+  AuthoritativeBinding,
+  GpuPoolPolicy,
+  PlatformState,
+  ReconcileMode,
+  ReconcilePolicy,
+  RoleTemplate,
+  UserState,
+};
+export {
+  AccessPolicySchema,
+  AuthoritativeBindingSchema,
+  GpuPoolPolicySchema,
+  PlatformStateSchema,
+  ReconcileModeSchema,
+  ReconcilePolicySchema,
+  RoleTemplateSchema,
+  UserStateSchema,
+};

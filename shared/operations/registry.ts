@@ -1,4 +1,5 @@
 import type { OperationCommandType } from '../commands';
+import { driftReport } from './drift/drift-report';
 import { filestoreBackup } from './filestore/filestore-backup';
 import { filestoreBackupsPrune } from './filestore/filestore-backups-prune';
 import { filestoreRestore } from './filestore/filestore-restore';
@@ -6,6 +7,7 @@ import { filestoreSnapshot } from './filestore/filestore-snapshot';
 import { gpuAutoscalingSet } from './gpu/gpu-autoscaling-set';
 import { gpuScale } from './gpu/gpu-scale';
 import { gpuWorkloads } from './gpu/gpu-workloads';
+import { keysCheck } from './keys/keys-check';
 import { keysPrune } from './keys/keys-prune';
 import { keysRotate } from './keys/keys-rotate';
 import type { BasePlan, OperationModule } from './operation';
@@ -37,6 +39,7 @@ const OPERATIONS: OperationRegistry = {
   'user.remove': entry(userRemove),
   'keys.rotate': entry(keysRotate),
   'keys.prune': entry(keysPrune),
+  'keys.check': entry(keysCheck),
   'sql.backup': entry(sqlBackup),
   'sql.restore': entry(sqlRestore),
   'sql.clone': entry(sqlClone),
@@ -45,6 +48,7 @@ const OPERATIONS: OperationRegistry = {
   'filestore.snapshot': entry(filestoreSnapshot),
   'filestore.restore': entry(filestoreRestore),
   'filestore.backups.prune': entry(filestoreBackupsPrune),
+  'drift.report': entry(driftReport),
 };
 
 export type { OperationRegistry };

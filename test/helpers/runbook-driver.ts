@@ -1,6 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { auth as discoveryAuth, workflows as workflowsApi } from 'googleapis/build/src/apis/workflows';
-import { createRunbookClient, type ExecutionView, type RunbookClient } from '../../cli/runbook-client';
-import type { OperationRecord } from '../../shared/ledger';
+import type { CliContext } from '../../cli/cli-context';
+import { createControlPlaneClient } from '../../cli/control-plane-client';
+import type { RunningSimulator } from '../../local/simulator';
+import { createGkeApi, lazyGkeClients } from '../../shared/gcp';
+import { createRunbookClient, type ExecutionView, type RunbookClient } from '../../shared/gcp/runbook-client';
+import type { OperationLedger, OperationRecord } from '../../shared/ledger';
+import { createFirestore, createPubsub, createStores } from '../../shared/runtime';
+import { systemClock } from '../../shared/time';
 import { type LocalStackDriver, startLocalStackDriver } from './local-stack-driver';
 
 /**
@@ -17,9 +24,14 @@ const RUNBOOK_APPROVER = 'user:maria.chen@acme.ai';
 
 const FINAL_STATES = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 
+/** What the runbook end-to-end tests drive and read; made by {@link startRunbookDriver}. */
 interface RunbookDriver {
   /** The stack, its ledger and its command publisher. */
-  driver: LocalStackDriver;
+  stackDriver: LocalStackDriver;
+  /** The operations ledger (Firestore emulator). */
+  ledger: OperationLedger;
+  /** The platform simulator the functions act on: its state, request log and faults. */
+  simulator: RunningSimulator;
   /** The CLI's own client, on the stack's Workflows endpoint. */
   runbooks: RunbookClient;
   /** The googleapis Workflows (deploy) API on the stack's endpoint, as infra-bootstrap deploys. */
@@ -40,6 +52,12 @@ interface RunbookDriver {
   deny(operationId: string, comment: string, approver?: string): Promise<void>;
   /** Every operation the execution submitted, oldest first. */
   operationsOf(execution: ExecutionView): Promise<OperationRecord[]>;
+  /**
+   * A CLI context on this stack, as `opsplane` builds one from `.opsplane/local.json`: the control
+   * plane through the emulators (cli/connect-local.ts), the runbooks through the stack's
+   * Workflows endpoint; what the commands print is collected in `out` and `err`.
+   */
+  cli(actor: string): { ctx: CliContext; out: string[]; err: string[] };
   /** The workflow's own clock (`sys.now()`, in ms), read by running a one-step workflow. */
   workflowNow(): Promise<number>;
   stop(): Promise<void>;
@@ -49,10 +67,15 @@ const executionIdOf = (execution: ExecutionView): string => execution.name.split
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A workflow that does nothing: its execution's start time is the workflow clock's now. */
+/** A one-step workflow that returns the workflow clock's now (`sys.now()`, seconds). */
 const CLOCK_PROBE = 'clock-probe';
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a Workflows ${...} expression, not a template.
 const CLOCK_PROBE_SOURCE = 'main:\n  steps:\n    - done:\n        return: ${sys.now()}\n';
 
+/**
+ * Starts a local stack (one per test file: it takes seconds) with the runbooks deployed, and the
+ * clients the CLI uses pointed at it, so that a test runs a runbook exactly as a person would.
+ */
 const startRunbookDriver = async (
   options: Parameters<typeof startLocalStackDriver>[0] = {},
 ): Promise<RunbookDriver> => {
@@ -86,7 +109,9 @@ const startRunbookDriver = async (
     });
     const decision = await driver.until(id);
     if (decision.status !== 'succeeded') {
-      throw new Error(`${type} of ${operationId} ended ${decision.status}: ${JSON.stringify(decision.error)}`);
+      throw new Error(
+        `${type} of ${operationId} ended ${decision.status}: ${JSON.stringify(decision.error)}`,
+      );
     }
   };
 
@@ -105,7 +130,9 @@ const startRunbookDriver = async (
   const operationIdOf = (execution: ExecutionView, step: string) => `${executionIdOf(execution)}-${step}`;
 
   return {
-    driver,
+    stackDriver: driver,
+    ledger: driver.ledger,
+    simulator: driver.stack.simulator,
     runbooks,
     workflowsApi: api,
     parent,
@@ -115,11 +142,11 @@ const startRunbookDriver = async (
     async pendingApproval(execution, step, timeoutMs = 30_000) {
       const id = operationIdOf(execution, step);
       const deadline = Date.now() + timeoutMs;
-      // The step submits its operation some time after the execution starts.
+      // The step submits its operation some time after the execution starts (if it gets there).
       while (!(await driver.ledger.get(id))) {
-        if (Date.now() > deadline) {
-          const current = await runbooks.getExecution(execution.id);
-          throw new Error(`no operation ${id} yet; the execution is ${JSON.stringify(current)}`);
+        const current = await runbooks.getExecution(execution.id);
+        if (FINAL_STATES.has(current.state) || Date.now() > deadline) {
+          throw new Error(`no operation ${id}; the execution is ${JSON.stringify(current)}`);
         }
         await sleep(150);
       }
@@ -136,6 +163,46 @@ const startRunbookDriver = async (
         .filter((record) => record.id.startsWith(prefix))
         .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     },
+    cli(actor) {
+      const out: string[] = [];
+      const err: string[] = [];
+      const info = driver.stack.info;
+      const ctx: CliContext = {
+        out: (text) => out.push(text),
+        err: (text) => err.push(text),
+        async connect() {
+          const config = {
+            GOOGLE_CLOUD_PROJECT: info.projectId,
+            FIRESTORE_EMULATOR_HOST: info.firestore,
+            PUBSUB_EMULATOR_HOST: info.pubsub,
+          };
+          const firestore = createFirestore(config);
+          const pubsub = createPubsub(config);
+          const { ledger, desiredState } = createStores(firestore);
+          return createControlPlaneClient({
+            commandsTopic: pubsub.topic(info.topics.commands),
+            ledger,
+            desiredState,
+            gke: createGkeApi(lazyGkeClients(info.simulator)),
+            close: async () => {
+              await pubsub.close();
+              await firestore.terminate();
+            },
+          });
+        },
+        connectRunbooks: async () =>
+          createRunbookClient({
+            projectId: info.projectId,
+            location: workflows.location,
+            endpoint: workflows.endpoint,
+          }),
+        actor: () => actor,
+        newIdempotencyKey: () => `cli-${randomUUID()}`,
+        clock: systemClock,
+        pollIntervalMs: 200,
+      };
+      return { ctx, out, err };
+    },
     async workflowNow() {
       const name = `${parent}/workflows/${CLOCK_PROBE}`;
       await api.projects.locations.workflows.create({
@@ -145,7 +212,8 @@ const startRunbookDriver = async (
       });
       try {
         const probe = await finished(await runbooks.start(CLOCK_PROBE, {}), 10_000);
-        if (typeof probe.result !== 'number') throw new Error(`the clock probe ended ${JSON.stringify(probe)}`);
+        if (typeof probe.result !== 'number')
+          throw new Error(`the clock probe ended ${JSON.stringify(probe)}`);
         return probe.result * 1000;
       } finally {
         await api.projects.locations.workflows.delete({ name });

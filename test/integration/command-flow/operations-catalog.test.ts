@@ -186,6 +186,7 @@ describe('the operations catalog end to end', () => {
       'user.remove': { email: 'maria.chen@acme.ai' },
       'keys.rotate': { serviceAccount: 'ci-terraform@acme-ml-prod.iam.gserviceaccount.com' },
       'keys.prune': { serviceAccount: 'ci-terraform@acme-ml-prod.iam.gserviceaccount.com' },
+      'keys.check': { serviceAccount: 'gsa-metaflow-prod@acme-ml-prod.iam.gserviceaccount.com' },
       'sql.backup': { instance: KFP_SQL },
       'sql.restore': { instance: KFP_SQL, backupId: '1748833200000' },
       'sql.clone': { instance: KFP_SQL, pointInTime: '2026-01-01T00:00:00Z', targetInstance: 'stolen-copy' },
@@ -194,6 +195,7 @@ describe('the operations catalog end to end', () => {
       'filestore.snapshot': { instance: 'acme-datasets' },
       'filestore.restore': { instance: 'acme-kf-home', backup: 'acme-kf-home-daily-20250530' },
       'filestore.backups.prune': { instance: 'acme-kf-home' },
+      'drift.report': {},
       'approval.grant': { operationId: 'anything' },
       'approval.deny': { operationId: 'anything' },
     };

@@ -21,7 +21,7 @@ const METAFLOW_GSA = 'gsa-metaflow-prod@acme-ml-prod.iam.gserviceaccount.com';
 const KF_HOME = { projectId: PROJECT, location: 'us-central1-a', instance: 'acme-kf-home' };
 const KF_HOME_BACKUP = 'acme-kf-home-daily-20250530';
 
-let rb: RunbookDriver;
+let local: RunbookDriver;
 let apis: PlatformApis;
 
 /** Every policy binding that names `member`, as `role` strings. */
@@ -31,20 +31,23 @@ const rolesOf = async (member: string): Promise<string[]> => {
 };
 
 const requestCount = (route: string): number =>
-  rb.driver.stack.simulator.requestLog.entries().filter((entry) => entry.route === route).length;
+  local.simulator.requestLog.entries().filter((entry) => entry.route === route).length;
 
 beforeAll(async () => {
   // Cloud Identity (the simulator's directory) also knows a new hire who holds nothing yet.
-  rb = await startRunbookDriver({ fixture: fixtureWithDirectoryUsers([NEW_HIRE]) });
-  apis = platformApisFor(rb.driver.stack.simulator, new ManualClock('2026-01-01T00:00:00Z'));
+  local = await startRunbookDriver({ fixture: fixtureWithDirectoryUsers([NEW_HIRE]) });
+  apis = platformApisFor(local.simulator, new ManualClock('2026-01-01T00:00:00Z'));
 });
 
 afterAll(async () => {
-  await rb?.stop();
+  await local?.stop();
 });
 
 beforeEach(() => {
-  rb.driver.stack.simulator.requestLog.clear();
+  // Each runbook on the fixture as seeded (Filestore, for one, allows one backup or restore per
+  // instance every 10 minutes: offboarding backs up acme-kf-home, filestore-restore restores it).
+  local.simulator.reset();
+  local.simulator.requestLog.clear();
 });
 
 describe('the runbooks end to end on the local stack', () => {
@@ -52,25 +55,25 @@ describe('the runbooks end to end on the local stack', () => {
     // Prepare
     expect(await rolesOf(`user:${NEW_HIRE}`)).toEqual([]);
     // Act
-    const started = await rb.start('onboard-user', {
+    const started = await local.start('onboard-user', {
       email: NEW_HIRE,
       role: 'data-scientist',
       team: 'vision',
     });
-    const ended = await rb.finished(started);
+    const ended = await local.finished(started);
     // Assert
     expect(ended.state).toBe('SUCCEEDED');
     expect(ended.result).toMatchObject({
       email: NEW_HIRE,
       role: 'data-scientist',
       team: 'vision',
-      operationId: rb.operationIdOf(started, 'add_user'),
+      operationId: local.operationIdOf(started, 'add_user'),
       profile: 'nina-berg',
       namespace: 'nina-berg',
     });
     expect(await rolesOf(`user:${NEW_HIRE}`)).toContain('roles/container.clusterViewer');
     expect((await apis.kubeflow.getProfile('nina-berg')).ownerEmail).toBe(NEW_HIRE);
-    const operations = await rb.operationsOf(started);
+    const operations = await local.operationsOf(started);
     expect(operations.map((op) => [op.type, op.status, op.actor])).toEqual([
       ['user.add', 'succeeded', 'runbook:onboard-user'],
     ]);
@@ -82,21 +85,25 @@ describe('the runbooks end to end on the local stack', () => {
     expect(await rolesOf(liam)).not.toEqual([]);
     const oldKeys = (await apis.iam.listKeys(METAFLOW_GSA)).map((key) => key.id);
     // Act
-    const started = await rb.start('offboard-user', { email: 'liam.obrien@acme.ai', keyGraceHours: 0 });
-    const pending = await rb.pendingApproval(started, 'delete_profiles');
+    const started = await local.start('offboard-user', {
+      email: 'liam.obrien@acme.ai',
+      keyGraceHours: 0,
+      homeBackupInstance: 'acme-kf-home',
+    });
+    const pending = await local.pendingApproval(started, 'delete_profiles');
     const rolesWhileWaiting = await rolesOf(liam);
     const profileWhileWaiting = await apis.kubeflow.getProfile('liam-obrien');
-    await rb.approve(pending.id);
-    const ended = await rb.finished(started);
+    await local.approve(pending.id);
+    const ended = await local.finished(started);
     // Assert
     expect(rolesWhileWaiting).toEqual([]);
     expect(profileWhileWaiting.ownerEmail).toBe('liam.obrien@acme.ai');
     expect(ended.state).toBe('SUCCEEDED');
-    const revoke = await rb.driver.ledger.get(rb.operationIdOf(started, 'revoke_access'));
+    const revoke = await local.ledger.get(local.operationIdOf(started, 'revoke_access'));
     expect(revoke).toMatchObject({ type: 'user.remove', status: 'succeeded', args: { keepProfile: true } });
     expect(revoke?.approval).toBeUndefined();
     expect(Date.parse(revoke?.finishedAt ?? '')).toBeLessThanOrEqual(Date.parse(pending.createdAt));
-    expect(await rb.driver.ledger.get(pending.id)).toMatchObject({
+    expect(await local.ledger.get(pending.id)).toMatchObject({
       status: 'succeeded',
       approval: { decision: 'granted', approver: RUNBOOK_APPROVER },
     });
@@ -108,8 +115,12 @@ describe('the runbooks end to end on the local stack', () => {
     const keysNow = (await apis.iam.listKeys(METAFLOW_GSA)).map((key) => key.id);
     expect(keysNow).toContain(keys[0]?.newKeyId);
     expect(keysNow.filter((id) => oldKeys.includes(id))).toEqual([]);
+    const homeBackup = await local.ledger.get(local.operationIdOf(started, 'home_backup'));
+    expect(homeBackup).toMatchObject({ type: 'filestore.backup', status: 'succeeded' });
+    expect(Date.parse(homeBackup?.finishedAt ?? '')).toBeLessThanOrEqual(Date.parse(pending.createdAt));
     expect(ended.result).toMatchObject({
       email: 'liam.obrien@acme.ai',
+      homeBackup: expect.stringContaining('acme-kf-home'),
       revoked: { operationId: revoke?.id },
       profiles: { operationId: pending.id, deleted: expect.arrayContaining(['liam-obrien']) },
       heldKeysNotRotated: [],
@@ -120,11 +131,11 @@ describe('the runbooks end to end on the local stack', () => {
     // Prepare
     const runsBefore = (await apis.sql.listBackupRuns({ projectId: PROJECT, instance: KFP_SQL })).length;
     // Act
-    const started = await rb.start('sql-restore', { instance: KFP_SQL, backupId: KFP_BACKUP_RUN });
-    const pending = await rb.pendingApproval(started, 'restore');
+    const started = await local.start('sql-restore', { instance: KFP_SQL, backupId: KFP_BACKUP_RUN });
+    const pending = await local.pendingApproval(started, 'restore');
     const restoresBeforeApproval = requestCount('sql.instances.restoreBackup');
-    await rb.approve(pending.id);
-    const ended = await rb.finished(started);
+    await local.approve(pending.id);
+    const ended = await local.finished(started);
     // Assert
     expect(restoresBeforeApproval).toBe(0);
     expect(ended.state).toBe('SUCCEEDED');
@@ -132,8 +143,7 @@ describe('the runbooks end to end on the local stack', () => {
     expect(ended.result).toMatchObject({
       instance: KFP_SQL,
       safetyBackup: {
-        operationId: rb.operationIdOf(started, 'safety_backup'),
-        description: `pre-restore-${executionId}`,
+        operationId: local.operationIdOf(started, 'safety_backup'),
         backupRunId: expect.any(String),
       },
       restore: { operationId: pending.id },
@@ -141,9 +151,12 @@ describe('the runbooks end to end on the local stack', () => {
     });
     expect(requestCount('sql.instances.restoreBackup')).toBe(1);
     const runs = await apis.sql.listBackupRuns({ projectId: PROJECT, instance: KFP_SQL });
-    expect(runs.find((run) => run.description === `pre-restore-${executionId}`)).toMatchObject({
+    const { safetyBackup } = ended.result as { safetyBackup: { backupRunId: string; description: string } };
+    expect(safetyBackup.description).toMatch(new RegExp(`^pre-restore-${executionId}\\b`));
+    expect(runs.find((run) => run.id === safetyBackup.backupRunId)).toMatchObject({
       status: 'SUCCESSFUL',
       type: 'ON_DEMAND',
+      description: safetyBackup.description,
     });
     // Its safety backup, and the restore operation's own.
     expect(runs).toHaveLength(runsBefore + 2);
@@ -155,19 +168,19 @@ describe('the runbooks end to end on the local stack', () => {
     // Prepare: the recovery window slides with the clock, so an hour ago is inside it.
     const pointInTime = new Date(Date.now() - 3_600_000).toISOString();
     // Act
-    const started = await rb.start('sql-pitr-clone', {
+    const started = await local.start('sql-pitr-clone', {
       instance: 'acme-metaflow-pg-2',
       pointInTime,
       targetInstance: 'acme-metaflow-pg-pitr-e2e',
     });
-    const ended = await rb.finished(started);
+    const ended = await local.finished(started);
     // Assert
     expect(ended.state).toBe('SUCCEEDED');
     expect(ended.result).toMatchObject({
       source: 'acme-metaflow-pg-2',
       instance: 'acme-metaflow-pg-pitr-e2e',
       pointInTime,
-      operationId: rb.operationIdOf(started, 'clone'),
+      operationId: local.operationIdOf(started, 'clone'),
       state: 'RUNNABLE',
       databaseVersion: 'POSTGRES_14',
       cutover: {
@@ -182,11 +195,14 @@ describe('the runbooks end to end on the local stack', () => {
 
   it('filestore-restore restores a backup onto its instance once approved, after a safety backup', async () => {
     // Act
-    const started = await rb.start('filestore-restore', { instance: 'acme-kf-home', backup: KF_HOME_BACKUP });
-    const pending = await rb.pendingApproval(started, 'restore');
+    const started = await local.start('filestore-restore', {
+      instance: 'acme-kf-home',
+      backup: KF_HOME_BACKUP,
+    });
+    const pending = await local.pendingApproval(started, 'restore');
     const restoresBeforeApproval = requestCount('file.projects.locations.instances.restore');
-    await rb.approve(pending.id);
-    const ended = await rb.finished(started);
+    await local.approve(pending.id);
+    const ended = await local.finished(started);
     // Assert
     expect(restoresBeforeApproval).toBe(0);
     expect(ended.state).toBe('SUCCEEDED');
@@ -207,14 +223,14 @@ describe('the runbooks end to end on the local stack', () => {
     // Prepare
     const oldKeys = (await apis.iam.listKeys(CI_TERRAFORM)).map((key) => key.id);
     // Act
-    const started = await rb.start('key-rotation', { serviceAccount: CI_TERRAFORM, graceHours: 0 });
-    const ended = await rb.finished(started);
+    const started = await local.start('key-rotation', { serviceAccount: CI_TERRAFORM, graceHours: 0 });
+    const ended = await local.finished(started);
     // Assert
     expect(ended.state).toBe('SUCCEEDED');
     const result = ended.result as { newKeyId: string; deletedKeyIds: string[] };
     expect(result).toMatchObject({
       serviceAccount: CI_TERRAFORM,
-      operationId: rb.operationIdOf(started, 'rotate'),
+      operationId: local.operationIdOf(started, 'rotate'),
       newKeyId: expect.any(String),
       secretId: expect.any(String),
     });

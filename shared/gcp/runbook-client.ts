@@ -6,7 +6,7 @@ import { auth as discoveryAuth, workflowexecutions } from 'googleapis/build/src/
 import { workflows as workflowsApi } from 'googleapis/build/src/apis/workflows';
 
 /**
- * What the CLI needs of Cloud Workflows to run runbooks: the deployed runbooks, executions and
+ * What the CLI and the local scheduler need of Cloud Workflows to run runbooks: the deployed runbooks, executions and
  * their step history. Locally these go to the local Workflows/Executions API that `npm start`
  * serves; against a project, to Google's — through the same official clients either way.
  */

@@ -18,6 +18,11 @@ const connectLocal = async (cwd: string): Promise<ControlPlaneClient> => {
     // Not started from this directory: the checkout's own stack, or its "not running" error.
     info = readLocalStackInfo(inCheckout);
   }
+  return connectToStack(info);
+};
+
+/** A control-plane client for a running local stack, from its description. */
+const connectToStack = (info: LocalStackInfo): ControlPlaneClient => {
   const config = {
     GOOGLE_CLOUD_PROJECT: info.projectId,
     FIRESTORE_EMULATOR_HOST: info.firestore,
@@ -39,4 +44,4 @@ const connectLocal = async (cwd: string): Promise<ControlPlaneClient> => {
   });
 };
 
-export { connectLocal };
+export { connectLocal, connectToStack };

@@ -25,6 +25,11 @@ const connectRunbooks = async (
   } catch {
     info = readLocalStackInfo(join(__dirname, '..', '.opsplane', 'local.json'));
   }
+  return runbookClientForStack(info);
+};
+
+/** A client of a running local stack's Workflows and Executions APIs, from its description. */
+const runbookClientForStack = (info: LocalStackInfo): RunbookClient => {
   if (!info.workflows) {
     throw new ConfigError('the local stack runs no Workflows executor; restart `npm start`');
   }
@@ -35,4 +40,4 @@ const connectRunbooks = async (
   });
 };
 
-export { connectRunbooks };
+export { connectRunbooks, runbookClientForStack };

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { auth as discoveryAuth, workflows as workflowsApi } from 'googleapis/build/src/apis/workflows';
 import type { CliContext } from '../../cli/cli-context';
-import { createControlPlaneClient } from '../../cli/control-plane-client';
+import { connectToStack } from '../../cli/connect-local';
+import { runbookClientForStack } from '../../cli/connect-runbooks';
 import type { RunningSimulator } from '../../local/simulator';
-import { createGkeApi, lazyGkeClients } from '../../shared/gcp';
 import { createRunbookClient, type ExecutionView, type RunbookClient } from '../../shared/gcp/runbook-client';
 import type { OperationLedger, OperationRecord } from '../../shared/ledger';
-import { createFirestore, createPubsub, createStores } from '../../shared/runtime';
 import { systemClock } from '../../shared/time';
 import { type LocalStackDriver, startLocalStackDriver } from './local-stack-driver';
 
@@ -170,32 +169,8 @@ const startRunbookDriver = async (
       const ctx: CliContext = {
         out: (text) => out.push(text),
         err: (text) => err.push(text),
-        async connect() {
-          const config = {
-            GOOGLE_CLOUD_PROJECT: info.projectId,
-            FIRESTORE_EMULATOR_HOST: info.firestore,
-            PUBSUB_EMULATOR_HOST: info.pubsub,
-          };
-          const firestore = createFirestore(config);
-          const pubsub = createPubsub(config);
-          const { ledger, desiredState } = createStores(firestore);
-          return createControlPlaneClient({
-            commandsTopic: pubsub.topic(info.topics.commands),
-            ledger,
-            desiredState,
-            gke: createGkeApi(lazyGkeClients(info.simulator)),
-            close: async () => {
-              await pubsub.close();
-              await firestore.terminate();
-            },
-          });
-        },
-        connectRunbooks: async () =>
-          createRunbookClient({
-            projectId: info.projectId,
-            location: workflows.location,
-            endpoint: workflows.endpoint,
-          }),
+        connect: async () => connectToStack(info),
+        connectRunbooks: async () => runbookClientForStack(info),
         actor: () => actor,
         newIdempotencyKey: () => `cli-${randomUUID()}`,
         clock: systemClock,

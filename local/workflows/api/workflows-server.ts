@@ -5,7 +5,7 @@ import { type Logger, silentLogger } from '../../../shared/logging';
 import { invalidArgument, notFound, SimulatorApiError } from '../../simulator/api-error';
 import { createRouter, type RouteSpec } from '../../simulator/router';
 import type { ConnectorService, ExecutionServices, WorkflowClock, WorkflowLogEntry } from '../engine';
-import { compileWorkflow, createFetchHttpService, isVirtualClock, runWorkflow } from '../engine';
+import { createFetchHttpService, createWorkflowCompiler, isVirtualClock, runWorkflow } from '../engine';
 import type { IncomingCallback } from './execution-callbacks';
 import { createExecutionRegistry, type ExecutionRecord, type WorkflowRunner } from './execution-registry';
 import { pageOf } from './rest-format';
@@ -138,7 +138,12 @@ const startLocalWorkflowsServer = async (
   options: LocalWorkflowsServerOptions,
 ): Promise<RunningWorkflowsServer> => {
   const logger = (options.logger ?? silentLogger).child({ component: 'local-workflows-api' });
-  const engine: DeployTimeCompiler & WorkflowRunner = options.engine ?? { compileWorkflow, runWorkflow };
+  // One compiler for the server's life: building one (the JSON Schema validator) costs ~160 ms.
+  const compiler = createWorkflowCompiler();
+  const engine: DeployTimeCompiler & WorkflowRunner = options.engine ?? {
+    compileWorkflow: (source, compileOptions) => compiler.compile(source, compileOptions),
+    runWorkflow,
+  };
   const newId = options.newId ?? (() => randomUUID());
   const served = `projects/${options.projectId}/locations/${options.location}`;
   let baseUrl = '';

@@ -1,7 +1,12 @@
 import { ControlPlaneError } from '../shared/errors';
 import { type CliContext, EXIT, UsageError } from './cli-context';
 import { APPROVAL_USAGE, runApprovalCommand } from './commands/approval-commands';
-import { DRIFT_USAGE, runDriftCommand } from './commands/drift-commands';
+import {
+  DRIFT_USAGE,
+  RECONCILE_USAGE,
+  runDriftCommand,
+  runReconcileCommand,
+} from './commands/drift-commands';
 import { FILESTORE_USAGE, runFilestoreCommand } from './commands/filestore-commands';
 import { GPU_USAGE, runGpuCommand } from './commands/gpu-commands';
 import { KEYS_USAGE, runKeysCommand } from './commands/keys-commands';
@@ -40,6 +45,7 @@ ${RUNBOOK_USAGE}
 
 Drift (desired state vs the live platform)
 ${DRIFT_USAGE}
+${RECONCILE_USAGE}
 
 Schedules (Cloud Scheduler jobs; the local scheduler under npm start)
 ${SCHEDULES_USAGE}
@@ -72,6 +78,7 @@ const COMMANDS: Record<string, (ctx: CliContext, argv: string[]) => Promise<numb
   ops: runOpsCommand,
   runbook: runRunbookCommand,
   drift: runDriftCommand,
+  reconcile: runReconcileCommand,
   schedules: (ctx, argv) => runSchedulesCommand(ctx, argv),
   workflow: runWorkflowCommand,
   state: runStateCommand,

@@ -245,6 +245,38 @@ const DriftReportArgsSchema = z
   })
   .strict();
 
+const ReconcileRunArgsSchema = z
+  .object({
+    apply: z
+      .boolean()
+      .default(false)
+      .describe('Submit the fix commands of resources in enforce mode; default: only plan'),
+    resources: z
+      .array(DriftScopeSchema)
+      .max(50)
+      .optional()
+      .describe('Only these resource kinds or resources, e.g. ["project-iam"]; default: all'),
+  })
+  .strict();
+
+/** An IAM member of a human, as the policy names it, e.g. `user:ada@acme.ai`. */
+const UserMemberSchema = z
+  .string()
+  .max(260)
+  .regex(/^user:[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}$/, 'must be user:<lowercase email>');
+
+const IamBindingsReconcileArgsSchema = z
+  .object({
+    policy: z.enum(['project', 'iap']).describe('The project IAM policy or the IAP policy'),
+    members: z
+      .array(UserMemberSchema)
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe('Only these members (user:<email>); default: every human member of the policy'),
+  })
+  .strict();
+
 const ApprovalDecisionArgsSchema = z
   .object({
     operationId: OperationIdSchema.describe('The operation waiting for approval'),
@@ -422,6 +454,24 @@ const COMMAND_CATALOG = {
     permission: 'drift.report',
     approvalClass: 'A0',
     mutates: false,
+    kind: 'operation',
+  },
+  'reconcile.run': {
+    args: ReconcileRunArgsSchema,
+    summary:
+      'Plan (or, with apply, submit) the commands that bring resources in enforce mode back to desired state; report the rest',
+    permission: 'reconcile.run',
+    approvalClass: 'A2',
+    mutates: true,
+    kind: 'operation',
+  },
+  'iam.bindings.reconcile': {
+    args: IamBindingsReconcileArgsSchema,
+    summary:
+      "Make the humans' bindings of opsplane-managed roles in the project or IAP policy what desired state says (one read, one write)",
+    permission: 'iam.bindings.reconcile',
+    approvalClass: 'A2',
+    mutates: true,
     kind: 'operation',
   },
   'approval.grant': {

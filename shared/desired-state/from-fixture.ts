@@ -127,6 +127,8 @@ const SCHEDULE_PERMISSIONS = [
   'keys.prune',
   'keys.check',
   'drift.report',
+  'reconcile.run',
+  'iam.bindings.reconcile',
   'gpu.*',
 ];
 

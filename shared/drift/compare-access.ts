@@ -9,6 +9,12 @@ import {
   workloadIdentityMember,
 } from '../operations/users/user-access';
 import { fixWith, type UnmodedFinding } from './drift-finding';
+import {
+  describeHumanGrant,
+  desiredHumanBindings,
+  managedRolesOf,
+  planHumanBindingEdits,
+} from './human-bindings';
 import type { LiveAccess } from './live-state';
 
 /**
@@ -82,6 +88,13 @@ const compareManagedUser = (
   indexes: { project: GrantIndex; iap: GrantIndex; workloadIdentity: GrantIndex },
   profilesByName: ReadonlyMap<string, ProfileView>,
 ): UnmodedFinding[] => {
+  const authoritative = (policyName: string, role: string, member: string): boolean =>
+    (platform.authoritativeBindings ?? []).some(
+      (binding) =>
+        binding.policy === (policyName === 'iap' ? 'iap' : 'project') &&
+        binding.role === role &&
+        binding.members.some((listed) => listed.toLowerCase() === member),
+    );
   const resource = `user/${user.email}`;
   const member = `user:${user.email}`;
   const template = platform.roleTemplates[user.role];
@@ -148,13 +161,39 @@ const compareManagedUser = (
       (grant) => grant.role === 'roles/owner' || grant.role === 'roles/editor',
     );
     if (foreign.length > 0) {
+      const managedRoles = managedRolesOf(platform, policy.name === 'iap' ? 'iap' : 'project');
+      // Terraform-authoritative members are desired too: never removed, so no fix for them.
+      const removable = foreign.filter(
+        (grant) => managedRoles.has(grant.role) && !authoritative(policy.name, grant.role, member),
+      );
+      const untouched = foreign.filter((grant) => !removable.includes(grant));
       findings.push({
         resource,
         kind: humanOwnerEditor.length > 0 ? 'human-owner-or-editor' : 'unexpected-grant',
         severity: admin.length > 0 ? 'high' : 'medium',
         desired: policy.desired.map(describeHeld),
         actual: policy.held.map(describeHeld),
-        message: `${user.email} holds ${foreign.map(describeHeld).join(', ')} in the ${policy.name} policy, which role template "${user.role}" does not grant (granted outside opsplane); no opsplane command removes a grant outside a template: remove it in the console or Terraform (or \`opsplane user remove\` then \`user add\`)`,
+        message: `${user.email} holds ${foreign.map(describeHeld).join(', ')} in the ${policy.name} policy, which role template "${user.role}" does not grant (granted outside opsplane)${
+          removable.length > 0
+            ? `; iam.bindings.reconcile removes ${removable.map(describeHeld).join(', ')}`
+            : ''
+        }${
+          untouched.length > 0
+            ? `; ${untouched.map(describeHeld).join(', ')} ${untouched.length === 1 ? 'is' : 'are'} in no role opsplane manages${
+                untouched.some((grant) => managedRoles.has(grant.role))
+                  ? ' or listed by an authoritative binding'
+                  : ''
+              }: remove it in the console or Terraform`
+            : ''
+        }`,
+        ...(removable.length > 0
+          ? {
+              fix: fixWith('iam.bindings.reconcile', {
+                policy: policy.name === 'iap' ? 'iap' : 'project',
+                members: [member],
+              }),
+            }
+          : {}),
       });
     }
   }
@@ -352,9 +391,52 @@ const compareStaleWorkloadIdentity = (
   return findings;
 };
 
+/** Members a policy-level fix lists at most (the command's limit); beyond, the fix covers the whole policy. */
+const MAX_FIX_MEMBERS = 1000;
+
 /**
- * Every access finding: managed users against their templates, unmanaged people, authoritative
- * bindings, stale workload identity.
+ * Per policy (project, IAP): the humans holding managed roles that desired state does not give
+ * them (added behind opsplane's back, or left by departed people), as one finding of the policy's
+ * resource, fixed by one `iam.bindings.reconcile` (one write whatever the number of members).
+ */
+const compareHumanBindings = (
+  platform: PlatformState,
+  users: readonly UserState[],
+  access: LiveAccess,
+  now: string,
+): UnmodedFinding[] => {
+  const findings: UnmodedFinding[] = [];
+  for (const kind of ['project', 'iap'] as const) {
+    const policy = kind === 'iap' ? access.iapPolicy : access.projectPolicy;
+    const { edits } = planHumanBindingEdits(policy, desiredHumanBindings(platform, users, kind, now));
+    const removing = edits.filter((edit) => edit.remove.length > 0);
+    if (removing.length === 0) continue;
+    const removed = removing.flatMap((edit) =>
+      edit.remove.map((grant) => `${edit.member} ${describeHumanGrant(grant)}`),
+    );
+    const admin = removing.some((edit) => edit.remove.some((grant) => isAdminLikeRole(grant.role)));
+    const members = removing.map((edit) => edit.member.toLowerCase());
+    findings.push({
+      resource: kind === 'iap' ? `iap/${platform.projectNumber}` : `project-iam/${platform.projectId}`,
+      kind: 'unmanaged-bindings',
+      severity: admin ? 'high' : 'medium',
+      desired: Object.fromEntries(removing.map((edit) => [edit.member, edit.after])),
+      actual: Object.fromEntries(removing.map((edit) => [edit.member, edit.before])),
+      message: `the ${kind} policy grants ${removing.length} human${removing.length === 1 ? '' : 's'} opsplane-managed roles that desired state does not give them (granted outside opsplane, or left behind): ${removed.slice(0, 10).join(', ')}${
+        removed.length > 10 ? ` and ${removed.length - 10} more` : ''
+      }; iam.bindings.reconcile removes them in one policy write`,
+      fix: fixWith('iam.bindings.reconcile', {
+        policy: kind,
+        ...(members.length <= MAX_FIX_MEMBERS ? { members } : {}),
+      }),
+    });
+  }
+  return findings;
+};
+
+/**
+ * Every access finding: managed users against their templates, unmanaged people, the policies'
+ * human bindings, authoritative bindings, stale workload identity.
  */
 const compareAccess = (
   platform: PlatformState,
@@ -376,10 +458,11 @@ const compareAccess = (
       compareManagedUser(platform, user, now, { project, iap, workloadIdentity }, profilesByName),
     ),
     ...compareUnmanaged(managed, access, { project, iap, serviceAccounts }),
+    ...compareHumanBindings(platform, users, access, now),
     ...compareAuthoritative(platform, managedUsers, access),
     ...compareStaleWorkloadIdentity(platform, access, workloadIdentity),
   ];
 };
 
 export type { GrantDiff, HeldGrant };
-export { compareAccess, describeHeld, diffGrants, indexGrants };
+export { compareAccess, compareHumanBindings, describeHeld, diffGrants, indexGrants };

@@ -1,11 +1,12 @@
 import type { OperationCommandType } from '../commands';
-import type { DriftFinding } from './drift-finding';
+import { cliLineFor, type DriftFinding } from './drift-finding';
 import type { DriftReport } from './drift-report';
 
 /**
- * What `reconcile --apply` would submit for a report (not wired to a command yet): one command per
- * distinct fix of the findings in `enforce` mode, each through the normal command path so that
- * approvals and policy apply as to any other command. Pure, so the plan can be shown first.
+ * What `reconcile --apply` submits for a report (`reconcile.run`): one command per distinct fix of
+ * the findings in `enforce` mode, each through the normal command path so that approvals and
+ * policy apply as to any other command. Fixes of one IAM policy are merged into one command, so a
+ * policy gets at most one write whatever the number of members. Pure, so the plan can be shown first.
  */
 
 /** One command reconcile submits, and the findings it fixes. */
@@ -30,6 +31,7 @@ const ORDER: Partial<Record<OperationCommandType, number>> = {
   'user.remove': 0,
   'user.add': 1,
   'user.role.set': 1,
+  'iam.bindings.reconcile': 1,
   'gpu.autoscaling.set': 2,
   'sql.backup': 3,
   'filestore.backup': 3,
@@ -41,6 +43,33 @@ const ORDER: Partial<Record<OperationCommandType, number>> = {
 /** A stable identity of a command: type and args with sorted keys. */
 const commandKey = (type: string, args: Record<string, unknown>): string =>
   `${type} ${JSON.stringify(Object.fromEntries(Object.entries(args).sort(([a], [b]) => a.localeCompare(b))))}`;
+
+/**
+ * Merges the `iam.bindings.reconcile` commands of one policy into one: the union of their members,
+ * or the whole policy when any of them covers it. Mutates `byKey`.
+ */
+const mergePolicyFixes = (byKey: Map<string, ReconcileCommand>): void => {
+  const byPolicy = new Map<string, ReconcileCommand[]>();
+  for (const [key, command] of byKey) {
+    if (command.type !== 'iam.bindings.reconcile') continue;
+    byKey.delete(key);
+    const policy = String(command.args.policy);
+    byPolicy.set(policy, [...(byPolicy.get(policy) ?? []), command]);
+  }
+  for (const [policy, commands] of byPolicy) {
+    const whole = commands.some((command) => !Array.isArray(command.args.members));
+    const members = [
+      ...new Set(commands.flatMap((command) => (command.args.members as string[] | undefined) ?? [])),
+    ].sort();
+    const args: Record<string, unknown> = whole ? { policy } : { policy, members };
+    byKey.set(commandKey('iam.bindings.reconcile', args), {
+      type: 'iam.bindings.reconcile',
+      args,
+      cli: cliLineFor('iam.bindings.reconcile', args),
+      fixes: [...new Set(commands.flatMap((command) => command.fixes))],
+    });
+  }
+};
 
 /**
  * The commands that bring enforced resources back to desired state: fixes deduplicated (three key
@@ -66,6 +95,7 @@ const planReconcile = (report: Pick<DriftReport, 'findings'>): ReconcilePlan => 
     if (existing) existing.fixes.push(`${finding.resource}:${finding.kind}`);
     else byKey.set(key, { type, args, cli: finding.fix.cli, fixes: [`${finding.resource}:${finding.kind}`] });
   }
+  mergePolicyFixes(byKey);
   const removed = new Set(
     [...byKey.values()]
       .filter((command) => command.type === 'user.remove')
@@ -78,4 +108,4 @@ const planReconcile = (report: Pick<DriftReport, 'findings'>): ReconcilePlan => 
 };
 
 export type { ReconcileCommand, ReconcilePlan };
-export { planReconcile };
+export { commandKey, planReconcile };

@@ -1,4 +1,4 @@
-import type { CommandArgs, OperationCommandType } from '../commands';
+import type { CommandArgs, CommandEnvelope, OperationCommandType } from '../commands';
 import type { DesiredStateStore, PlatformState } from '../desired-state';
 import type {
   FilestoreApi,
@@ -66,6 +66,13 @@ interface ObserveDeps extends PlatformApis {
   clock: Clock;
 }
 
+/**
+ * Puts a command on the command path (ops-commands) and returns the ledger id it runs under (its
+ * idempotency key). What `reconcile.run` submits its fixes with, so that each fix runs with its own
+ * authorization, approval and ledger record, like any other command.
+ */
+type CommandSubmit = (command: CommandEnvelope) => Promise<string>;
+
 /** The narrow dependencies apply and verify get; built by the command processor per delivery. */
 interface OperationDeps extends ObserveDeps {
   logger: Logger;
@@ -75,6 +82,17 @@ interface OperationDeps extends ObserveDeps {
   operationId: string;
   /** Who asked for it, e.g. `user:dev.patel@acme.ai`. */
   actor: string;
+  /**
+   * Submits another command (reconcile's fixes). Optional so that dependencies built for operations
+   * that never submit (tools, the operation runner) need not provide it; an operation that needs it
+   * and finds none says so.
+   */
+  submit?: CommandSubmit;
+  /**
+   * Operations not finished yet (waiting for approval, or running), so that a reconcile does not
+   * submit a second copy of a fix that still waits for its approver. Optional like `submit`.
+   */
+  openOperations?: () => Promise<Array<{ id: string; type: string; args: Record<string, unknown> }>>;
 }
 
 /**
@@ -123,6 +141,7 @@ const renderPlan = (plan: BasePlan): string => {
 
 export type {
   BasePlan,
+  CommandSubmit,
   ObserveDeps,
   OperationDeps,
   OperationModule,

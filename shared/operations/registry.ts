@@ -1,5 +1,6 @@
 import type { OperationCommandType } from '../commands';
 import { driftReport } from './drift/drift-report';
+import { reconcileRun } from './drift/reconcile-run';
 import { filestoreBackup } from './filestore/filestore-backup';
 import { filestoreBackupsPrune } from './filestore/filestore-backups-prune';
 import { filestoreRestore } from './filestore/filestore-restore';
@@ -7,6 +8,7 @@ import { filestoreSnapshot } from './filestore/filestore-snapshot';
 import { gpuAutoscalingSet } from './gpu/gpu-autoscaling-set';
 import { gpuScale } from './gpu/gpu-scale';
 import { gpuWorkloads } from './gpu/gpu-workloads';
+import { iamBindingsReconcile } from './iam/iam-bindings-reconcile';
 import { keysCheck } from './keys/keys-check';
 import { keysPrune } from './keys/keys-prune';
 import { keysRotate } from './keys/keys-rotate';
@@ -49,6 +51,8 @@ const OPERATIONS: OperationRegistry = {
   'filestore.restore': entry(filestoreRestore),
   'filestore.backups.prune': entry(filestoreBackupsPrune),
   'drift.report': entry(driftReport),
+  'reconcile.run': entry(reconcileRun),
+  'iam.bindings.reconcile': entry(iamBindingsReconcile),
 };
 
 export type { OperationRegistry };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
 import { GoogleAuth } from 'google-auth-library';
@@ -23,7 +24,7 @@ import {
 import { type Lease, LeaseManager, OperationLedger, type OperationRecord } from '../ledger';
 import type { Logger } from '../logging';
 import { createPubsubResultPublisher } from '../messaging';
-import { OPERATIONS, type PlatformApis } from '../operations';
+import { type CommandSubmit, OPERATIONS, type PlatformApis } from '../operations';
 import { FirestoreDocumentStore } from '../store';
 import { type Clock, systemClock } from '../time';
 import { type CommandProcessor, createCommandProcessor } from './command-processor';
@@ -125,6 +126,23 @@ const createPlatformApis = (config: Config, clock: Clock): PlatformApis => {
 };
 
 /**
+ * Submits commands on ops-commands for operations that submit others (reconcile's fixes). The
+ * ledger id is the idempotency key, so every submission carries one.
+ */
+const createPubsubCommandSubmit =
+  (pubsub: () => PubSub, topic: string): CommandSubmit =>
+  async (command) => {
+    const submitted = { ...command, idempotencyKey: command.idempotencyKey ?? randomUUID() };
+    await pubsub()
+      .topic(topic)
+      .publishMessage({
+        json: submitted,
+        attributes: { type: submitted.type, source: 'opsplane-reconcile' },
+      });
+    return submitted.idempotencyKey;
+  };
+
+/**
  * Composition root of the command function: builds every dependency from config. Clients are
  * created lazily, on first use, so that importing the module costs no network and little time.
  */
@@ -146,6 +164,7 @@ const buildCommandProcessor = (
     apis: { ...createPlatformApis(config, clock), ...overrides.apis },
     results: createPubsubResultPublisher(lazyPubsub, config.OPSPLANE_RESULTS_TOPIC),
     resumer: createPubsubResumer(lazyPubsub, config.OPSPLANE_COMMANDS_TOPIC),
+    submit: createPubsubCommandSubmit(lazyPubsub, config.OPSPLANE_COMMANDS_TOPIC),
     clock,
     logger,
     settings: {
@@ -229,5 +248,6 @@ export {
   createFirestore,
   createPlatformApis,
   createPubsub,
+  createPubsubCommandSubmit,
   createStores,
 };

@@ -28,6 +28,7 @@ import type { Logger } from '../logging';
 import { jsonFromDelivery, type PubsubDelivery, type ResultPublisher } from '../messaging';
 import {
   type BasePlan,
+  type CommandSubmit,
   type ObserveDeps,
   type OperationDeps,
   type OperationRegistry,
@@ -68,6 +69,8 @@ interface CommandProcessorDeps {
   apis: PlatformApis;
   results: ResultPublisher;
   resumer: OperationResumer;
+  /** Publishes commands an operation submits (reconcile's fixes); absent, such operations fail saying so. */
+  submit?: CommandSubmit;
   clock: Clock;
   logger: Logger;
   settings: CommandProcessorSettings;
@@ -322,6 +325,11 @@ const createCommandProcessor = (deps: CommandProcessorDeps): CommandProcessor =>
             polling: settings.polling,
             operationId: record.id,
             actor: command.actor,
+            ...(deps.submit ? { submit: deps.submit } : {}),
+            openOperations: async () => [
+              ...(await ledger.list({ limit: 500, status: 'pending_approval' })),
+              ...(await ledger.list({ limit: 500, status: 'running' })),
+            ],
             progress: {
               googleOperation: (step) => record.googleOperations.find((op) => op.step === step),
               recordGoogleOperation: async (ref) => {

@@ -265,7 +265,13 @@ const scheduleManifestFor = (
       description: 'Compare desired state with the live platform and report (or fix) drift',
       cron: times.reconcile,
       timeZone: 'UTC',
-      target: command(options.reconcileCommand ?? 'drift.report', {}, 'scheduled reconcile'),
+      // Applies: changes only resources in enforce mode (their fixes through the normal command
+      // path, approvals included); everything else is reported in the reconcile's result.
+      target: command(
+        options.reconcileCommand ?? 'reconcile.run',
+        (options.reconcileCommand ?? 'reconcile.run') === 'reconcile.run' ? { apply: true } : {},
+        'scheduled reconcile',
+      ),
     },
   );
   return validateManifest({ jobs });

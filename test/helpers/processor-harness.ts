@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { CommandEnvelope } from '../../shared/commands';
 import { type Lease, LeaseManager, OperationLedger, type OperationRecord } from '../../shared/ledger';
 import { silentLogger } from '../../shared/logging';
 import type { ResultPublisher } from '../../shared/messaging';
@@ -43,6 +45,27 @@ class CapturingResumer implements OperationResumer {
 }
 
 /**
+ * Keeps the commands operations submit (reconcile's fixes) instead of publishing them (a test
+ * delivers them to the processor itself), and can be told to "die" right after a publish.
+ */
+class CapturingSubmitter {
+  readonly submitted: CommandEnvelope[] = [];
+  /** Publishes, then throws as if the process died before the caller heard back. */
+  failAfterPublishNext = 0;
+
+  readonly submit = async (command: CommandEnvelope): Promise<string> => {
+    await Promise.resolve();
+    const submitted = { ...command, idempotencyKey: command.idempotencyKey ?? randomUUID() };
+    this.submitted.push(structuredClone(submitted));
+    if (this.failAfterPublishNext > 0) {
+      this.failAfterPublishNext -= 1;
+      throw new Error('the process died right after publishing');
+    }
+    return submitted.idempotencyKey;
+  };
+}
+
+/**
  * An API this harness does not provide: any call fails the test loudly, so a test that reaches a
  * service it did not pass in finds out at once.
  */
@@ -81,6 +104,7 @@ const makeProcessorHarness = async (
   const gke = new FakeGke();
   const results = new CapturingPublisher();
   const resumer = new CapturingResumer();
+  const submitter = new CapturingSubmitter();
   const apis: PlatformApis = {
     gke,
     sql: unavailableApi('sql'),
@@ -98,11 +122,12 @@ const makeProcessorHarness = async (
     apis,
     results,
     resumer,
+    submit: submitter.submit,
     clock,
     logger: silentLogger,
     settings: { ...DEFAULT_SETTINGS, ...settings },
   });
-  return { processor, ledger, leases, desiredState, gke, apis, results, resumer, clock };
+  return { processor, ledger, leases, desiredState, gke, apis, results, resumer, submitter, clock };
 };
 
-export { CapturingPublisher, CapturingResumer, makeProcessorHarness };
+export { CapturingPublisher, CapturingResumer, CapturingSubmitter, makeProcessorHarness };

@@ -1,4 +1,4 @@
-import type { UserState } from '../../desired-state';
+import type { PlatformState, UserState } from '../../desired-state';
 import {
   buildDriftReport,
   collectLiveState,
@@ -7,7 +7,7 @@ import {
   kindsOfScope,
   type LivePlatform,
 } from '../../drift';
-import type { BasePlan, OperationModule } from '../operation';
+import type { BasePlan, ObserveDeps, OperationModule } from '../operation';
 
 /**
  * `drift.report` (A0, read-only; ops catalog §8): desired state against the live platform. Observe
@@ -25,6 +25,23 @@ interface DriftReportObserved {
   live: LivePlatform;
 }
 
+/**
+ * Desired users and one read of the live platform for a scope; what `drift.report` and
+ * `reconcile.run` both observe.
+ */
+const observeDrift = async (
+  scope: readonly string[],
+  platform: PlatformState,
+  deps: ObserveDeps,
+): Promise<DriftReportObserved> => {
+  const kinds = kindsOfScope(scope);
+  const users = KINDS_NEEDING_USERS.some((kind) => kinds.has(kind))
+    ? await deps.desiredState.listUsers()
+    : [];
+  const live = await collectLiveState(platform, users, deps, kinds);
+  return { users, live };
+};
+
 /** The plan is the report itself. */
 interface DriftReportPlan extends BasePlan {
   report: DriftReport;
@@ -37,14 +54,7 @@ const driftReport: OperationModule<'drift.report', DriftReportObserved, DriftRep
   // Reads only: reports never wait for (or hold up) a change of any resource.
   resource: (_args, platform) => `drift/${platform.projectId}`,
 
-  async observe(args, platform, deps) {
-    const kinds = kindsOfScope(args.resources ?? []);
-    const users = KINDS_NEEDING_USERS.some((kind) => kinds.has(kind))
-      ? await deps.desiredState.listUsers()
-      : [];
-    const live = await collectLiveState(platform, users, deps, kinds);
-    return { users, live };
-  },
+  observe: (args, platform, deps) => observeDrift(args.resources ?? [], platform, deps),
 
   plan(platform, observed, args) {
     const report = buildDriftReport(platform, observed.users, observed.live, args.resources ?? []);
@@ -71,4 +81,4 @@ const driftReport: OperationModule<'drift.report', DriftReportObserved, DriftRep
 };
 
 export type { DriftReportObserved, DriftReportPlan };
-export { driftReport };
+export { driftReport, observeDrift };

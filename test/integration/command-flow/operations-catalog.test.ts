@@ -196,6 +196,8 @@ describe('the operations catalog end to end', () => {
       'filestore.restore': { instance: 'acme-kf-home', backup: 'acme-kf-home-daily-20250530' },
       'filestore.backups.prune': { instance: 'acme-kf-home' },
       'drift.report': {},
+      'reconcile.run': { apply: true },
+      'iam.bindings.reconcile': { policy: 'project' },
       'approval.grant': { operationId: 'anything' },
       'approval.deny': { operationId: 'anything' },
     };

@@ -1,10 +1,14 @@
 import type { DriftFinding } from '../../../shared/drift';
+import { createStores } from '../../../shared/runtime/command-dependencies';
+import { firestoreForTest } from '../../helpers/emulators';
+import { resourceManagerV3ClientFor } from '../../helpers/iam-clients';
 import { type LocalStackDriver, startLocalStackDriver } from '../../helpers/local-stack-driver';
 
 /**
  * drift.report through the real command path, as `opsplane drift` sends it on a fresh local stack:
  * published on ops-commands, run by the command function, recorded in the ledger (Firestore
- * emulator) with the report as its result, against the simulator seeded from the fixture.
+ * emulator) with the report as its result, against the simulator seeded from the fixture. And
+ * `reconcile --apply` the same way: its fix published on ops-commands by the command function itself.
  */
 
 let driver: LocalStackDriver;
@@ -55,5 +59,68 @@ describe('drift.report on the local stack', () => {
     // Read-only: nothing but reads reached the platform.
     const writes = driver.stack.simulator.requestLog.entries().filter((entry) => entry.method !== 'GET');
     expect(writes.every((entry) => /getIamPolicy/.test(entry.route ?? ''))).toBe(true);
+  });
+});
+
+describe('reconcile.run --apply on the local stack', () => {
+  it('publishes the fix of an enforced policy on ops-commands; approved, it removes the binding added behind opsplane', async () => {
+    // Prepare: the project policy in enforce mode, and a grant made straight through the client library.
+    const { projectId } = driver.stack.info;
+    const firestore = firestoreForTest(projectId);
+    await createStores(firestore).desiredState.updatePlatform((platform) => ({
+      ...platform,
+      reconcile: { defaultMode: 'observe', resources: { 'project-iam/acme-ml-prod': 'enforce' } },
+    }));
+    await firestore.terminate();
+    const crm = resourceManagerV3ClientFor(String(driver.stack.simulator.endpoints.cloudresourcemanager));
+    const resource = 'projects/acme-ml-prod';
+    const { data: policy } = await crm.projects.getIamPolicy({
+      resource,
+      requestBody: { options: { requestedPolicyVersion: 3 } },
+    });
+    await crm.projects.setIamPolicy({
+      resource,
+      requestBody: {
+        policy: {
+          ...policy,
+          bindings: [
+            ...(policy.bindings ?? []),
+            { role: 'roles/container.developer', members: ['user:tomas.silva@acme.ai'] },
+          ],
+        },
+      },
+    });
+    // Act
+    const id = await driver.send({
+      type: 'reconcile.run',
+      args: { apply: true },
+      actor: 'user:sofia.rossi@acme.ai',
+      reason: 'opsplane reconcile --apply',
+    });
+    const reconcile = await driver.until(id);
+    const waiting = await driver.until(`${id}-1`, ['pending_approval']);
+    await driver.send({
+      type: 'approval.grant',
+      args: { operationId: waiting.id },
+      actor: 'user:maria.chen@acme.ai',
+      reason: 'drift on the project policy',
+    });
+    const fix = await driver.until(`${id}-1`);
+    // Assert
+    expect({ status: reconcile.status, error: reconcile.error?.message }).toEqual({ status: 'succeeded' });
+    expect(reconcile.result?.submitted).toEqual([
+      expect.objectContaining({ operationId: `${id}-1`, type: 'iam.bindings.reconcile' }),
+    ]);
+    expect(waiting).toMatchObject({ type: 'iam.bindings.reconcile', actor: 'user:sofia.rossi@acme.ai' });
+    expect({ status: fix.status, error: fix.error?.message }).toEqual({ status: 'succeeded' });
+    const { data: after } = await crm.projects.getIamPolicy({
+      resource,
+      requestBody: { options: { requestedPolicyVersion: 3 } },
+    });
+    const developers = (after.bindings ?? [])
+      .filter((binding) => binding.role === 'roles/container.developer')
+      .flatMap((binding) => binding.members ?? []);
+    expect(developers).not.toContain('user:tomas.silva@acme.ai');
+    expect(developers).toContain('user:james.okafor@acme.ai');
   });
 });

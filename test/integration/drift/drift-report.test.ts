@@ -27,8 +27,8 @@ import { startFixtureSimulator } from '../../helpers/simulator';
  * - The K8s secret `kubeflow/user-gcp-sa` holding acme-kf-user's legacy key is not visible through
  *   the adapters; the key itself is reported as too old (fix: keys.rotate).
  * Reported, but without a command (a human acts): grace.kim's console IAP grant outside Terraform's
- * authoritative binding, james.okafor's roles/editor (no command removes a grant outside a role
- * template), acme-metaflow-pg-2's deletion protection (no command patches instance settings).
+ * authoritative binding, acme-metaflow-pg-2's deletion protection (no command patches instance
+ * settings). james.okafor's legacy roles/editor is fixed by iam.bindings.reconcile (with approval).
  */
 
 const NOW = '2025-06-02T09:00:00Z';
@@ -119,6 +119,25 @@ describe('drift report against the fixture simulator', () => {
     expect(findingOf(result, 'user/james.okafor@acme.ai', 'human-owner-or-editor')).toMatchObject({
       severity: 'high',
       actual: expect.arrayContaining(['roles/editor']),
+      fix: {
+        command: {
+          type: 'iam.bindings.reconcile',
+          args: { policy: 'project', members: ['user:james.okafor@acme.ai'] },
+        },
+      },
+    });
+    // The project policy as a whole: every human holding a managed role desired state does not give.
+    const humans = findingOf(result, `project-iam/${PROJECT}`, 'unmanaged-bindings');
+    expect(humans.severity).toBe('high');
+    expect(humans.fix?.command).toEqual({
+      type: 'iam.bindings.reconcile',
+      args: {
+        policy: 'project',
+        members: expect.arrayContaining(['user:james.okafor@acme.ai', 'user:liam.obrien@acme.ai']),
+      },
+    });
+    expect(humans.actual).toMatchObject({
+      'user:james.okafor@acme.ai': expect.arrayContaining(['roles/editor']),
     });
     // Keys: the Metaflow key (~242 days), ci-terraform's half-done rotation, the legacy kf-user key.
     for (const account of [METAFLOW_SA, CI_SA, KF_USER_SA]) {

@@ -107,16 +107,48 @@ describe('compareAccess', () => {
     });
   });
 
-  it('reports a grant outside the template, an editor role as high, without a fix', () => {
+  it('reports an editor role outside the template as high, fixed by iam.bindings.reconcile of that member', () => {
     // Prepare
     const live = inSync();
     live.projectPolicy.bindings.push({ role: 'roles/editor', members: ['user:ada@acme.ai'] });
     // Act
-    const finding = only(compareAccess(PLATFORM, [ada], live, NOW), 'human-owner-or-editor');
+    const findings = compareAccess(PLATFORM, [ada], live, NOW);
     // Assert
+    const finding = only(findings, 'human-owner-or-editor');
     expect(finding.severity).toBe('high');
+    expect(finding.fix?.command).toEqual({
+      type: 'iam.bindings.reconcile',
+      args: { policy: 'project', members: ['user:ada@acme.ai'] },
+    });
+    expect(finding.message).toMatch(/iam\.bindings\.reconcile removes roles\/editor/);
+    // ...and the project policy's own finding, one for the whole policy.
+    expect(only(findings, 'unmanaged-bindings')).toMatchObject({
+      resource: `project-iam/${PROJECT}`,
+      severity: 'high',
+      actual: {
+        'user:ada@acme.ai': ['roles/container.clusterViewer', 'roles/container.developer', 'roles/editor'],
+      },
+      desired: { 'user:ada@acme.ai': ['roles/container.clusterViewer', 'roles/container.developer'] },
+      fix: {
+        command: {
+          type: 'iam.bindings.reconcile',
+          args: { policy: 'project', members: ['user:ada@acme.ai'] },
+        },
+      },
+    });
+  });
+
+  it('leaves a grant of a role opsplane does not manage without a fix, and out of the policy finding', () => {
+    // Prepare
+    const live = inSync();
+    live.projectPolicy.bindings.push({ role: 'roles/bigquery.dataViewer', members: ['user:ada@acme.ai'] });
+    // Act
+    const findings = compareAccess(PLATFORM, [ada], live, NOW);
+    // Assert
+    const finding = only(findings, 'unexpected-grant');
     expect(finding.fix).toBeUndefined();
-    expect(finding.message).toMatch(/no opsplane command removes/);
+    expect(finding.message).toMatch(/in no role opsplane manages/);
+    expect(findings.filter((candidate) => candidate.kind === 'unmanaged-bindings')).toEqual([]);
   });
 
   it('wants the expiry condition on every binding of a time-bound user', () => {

@@ -22,7 +22,7 @@ const KEY_ACCOUNTS = ['gsa-metaflow-prod', 'ci-terraform', 'acme-kf-user'];
 
 /**
  * Schedules may also check key ages and report drift (the fixture's grants predate keys.check and
- * drift.report; see the report to the lead).
+ * reconcile.run; see the report to the lead).
  */
 const withSchedulePermissions = (platform: PlatformState): PlatformState => ({
   ...platform,
@@ -30,7 +30,7 @@ const withSchedulePermissions = (platform: PlatformState): PlatformState => ({
     ...platform.access,
     grants: platform.access.grants.map((grant) =>
       grant.principal === 'schedule:*'
-        ? { ...grant, permissions: [...grant.permissions, 'keys.check', 'drift.report'] }
+        ? { ...grant, permissions: [...grant.permissions, 'keys.check', 'reconcile.run'] }
         : grant,
     ),
   },
@@ -116,7 +116,7 @@ describe('local scheduler', () => {
       'filestore.backup': 14,
       'filestore.backups.prune': 14,
       'keys.check': 21,
-      'drift.report': 672,
+      'reconcile.run': 672,
     });
     expect(new Set(applied).size).toBe(applied.length);
     expect([...applied].sort()).toEqual(records.map((record) => record.id).sort());

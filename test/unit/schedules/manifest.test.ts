@@ -98,7 +98,7 @@ describe('schedule manifest', () => {
       'keys.check',
       'keys.check',
       'keys.check',
-      'drift.report',
+      'reconcile.run',
     ]);
     expect(parsed.every((command, index) => command.actor === `schedule:${commandJobs[index]?.name}`)).toBe(
       true,

@@ -50,7 +50,7 @@ describe('opsplane schedules', () => {
       /2026-03-02 19:00 \(America\/Chicago\)\s+2026-03-03 01:00Z\s+workflow gpu-offhours/,
     );
     expect(row('reconcile')).toMatch(
-      /\*\/15 \* \* \* \* UTC\s+2026-03-01 10:15 \(UTC\)\s+2026-03-01 10:15Z\s+drift\.report/,
+      /\*\/15 \* \* \* \* UTC\s+2026-03-01 10:15 \(UTC\)\s+2026-03-01 10:15Z\s+reconcile\.run \{"apply":true\}/,
     );
     expect(lines).toHaveLength(15);
   });

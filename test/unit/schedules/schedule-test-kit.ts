@@ -90,6 +90,7 @@ const maintenanceStubs = (applied: string[]): Partial<OperationRegistry> => ({
   'filestore.backups.prune': countingOperation('filestore.backups.prune', applied),
   'keys.check': countingOperation('keys.check', applied),
   'drift.report': countingOperation('drift.report', applied),
+  'reconcile.run': countingOperation('reconcile.run', applied),
 });
 
 /** A run log in memory. */

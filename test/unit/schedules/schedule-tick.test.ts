@@ -221,7 +221,8 @@ describe('a schedule tick', () => {
     // Assert
     expect(result.entry).toMatchObject({ manual: true, key: 'reconcile@manual-2026-03-02T09:00:00.000Z' });
     expect(publisher.messages[0]?.json).toMatchObject({
-      type: 'drift.report',
+      type: 'reconcile.run',
+      args: { apply: true },
       actor: 'schedule:reconcile',
       idempotencyKey: 'reconcile@manual-2026-03-02T09:00:00.000Z',
     });

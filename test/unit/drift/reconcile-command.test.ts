@@ -1,0 +1,179 @@
+import type { CliContext } from '../../../cli/cli-context';
+import { RECONCILE_USAGE, runReconcileCommand } from '../../../cli/commands/drift-commands';
+import { createControlPlaneClient } from '../../../cli/control-plane-client';
+import type { Command } from '../../../shared/commands';
+import {
+  DesiredStateStore,
+  desiredStateFromFixture,
+  type PlatformState,
+  type UserState,
+} from '../../../shared/desired-state';
+import { OperationLedger, type OperationRecord } from '../../../shared/ledger';
+import { silentLogger } from '../../../shared/logging';
+import { reconcileRun } from '../../../shared/operations/drift/reconcile-run';
+import type { OperationDeps } from '../../../shared/operations/operation';
+import { MemoryDocumentStore } from '../../../shared/store';
+import { ManualClock } from '../../../shared/time';
+import { loadFixture } from '../../helpers/factories';
+
+/**
+ * `opsplane reconcile [--apply]` against in-memory stores: a stand-in processor runs the real
+ * reconcile.run module on a fixed observation (the GPU pool enforced and drifted, a SQL instance
+ * observed), so the test covers what the CLI submits and how it prints plan and submissions.
+ */
+
+const PLATFORM: PlatformState = {
+  ...desiredStateFromFixture(loadFixture()),
+  reconcile: { defaultMode: 'observe', resources: { 'gpu-pool/*': 'enforce' } },
+};
+
+const OBSERVED = {
+  users: [],
+  live: {
+    now: '2026-03-01T10:00:00.000Z',
+    nodePools: {
+      'gpu-a100-pool': {
+        name: 'gpu-a100-pool',
+        status: 'RUNNING',
+        locations: [],
+        autoscaling: { enabled: true, minNodeCount: 0, maxNodeCount: 3 },
+        sizeByZone: {},
+      },
+    },
+    sql: {},
+    filestore: {},
+    keys: {},
+    unreadable: [{ resource: 'sql/acme-metaflow-pg-2', message: 'sqladmin is down' }],
+  },
+};
+
+const makeCli = async () => {
+  const clock = new ManualClock('2026-03-01T10:00:00Z');
+  const ledger = new OperationLedger(new MemoryDocumentStore<OperationRecord>());
+  const desiredState = new DesiredStateStore(
+    new MemoryDocumentStore<PlatformState>(),
+    new MemoryDocumentStore<UserState>(),
+  );
+  await desiredState.putPlatform(PLATFORM);
+  const out: string[] = [];
+  const published: Command[] = [];
+  const process = async (command: Command): Promise<void> => {
+    const id = command.idempotencyKey ?? 'none';
+    const now = clock.now();
+    await ledger.begin({
+      id,
+      messageId: `m-${id}`,
+      type: command.type,
+      args: command.args as Record<string, unknown>,
+      actor: command.actor,
+      reason: command.reason,
+      dryRun: command.dryRun,
+      holder: 'fake',
+      now,
+      claimTtlMs: 60_000,
+    });
+    const args = command.args as { apply: boolean };
+    const plan = reconcileRun.plan(PLATFORM, OBSERVED, args);
+    const steps: Record<string, Record<string, unknown>> = {};
+    const deps = {
+      operationId: id,
+      actor: command.actor,
+      logger: silentLogger,
+      submit: async (fix: { idempotencyKey?: string }) => {
+        await Promise.resolve();
+        return String(fix.idempotencyKey);
+      },
+      progress: {
+        step: (step: string) => steps[step],
+        recordStep: async (step: string, facts: Record<string, unknown>) => {
+          await Promise.resolve();
+          steps[step] = facts;
+        },
+      },
+    } as unknown as OperationDeps;
+    await reconcileRun.apply(plan, deps);
+    const result = await reconcileRun.verify(plan, deps);
+    await ledger.finish(id, 'fake', { status: 'succeeded', result }, now);
+  };
+  const ctx: CliContext = {
+    out: (text) => out.push(text),
+    err: () => undefined,
+    connect: async () =>
+      createControlPlaneClient({
+        commandsTopic: {
+          publishMessage: async ({ json }) => {
+            published.push(json as Command);
+            await process(json as Command);
+            return `m${published.length}`;
+          },
+        },
+        ledger,
+        desiredState,
+        gke: {
+          getNodePool: async () => {
+            throw new Error('no GKE here');
+          },
+        },
+        close: async () => undefined,
+      }),
+    connectRunbooks: async () => {
+      throw new Error('no runbooks here');
+    },
+    actor: () => 'user:dev.patel@acme.ai',
+    newIdempotencyKey: () => 'key-1',
+    clock,
+    pollIntervalMs: 100,
+  };
+  return { ctx, out, published };
+};
+
+describe('opsplane reconcile', () => {
+  it('plans without --apply: what would be submitted, what needs a human, what is observed', async () => {
+    // Prepare
+    const { ctx, out, published } = await makeCli();
+    // Act
+    const code = await runReconcileCommand(ctx, []);
+    // Assert
+    expect(code).toBe(0);
+    expect(published[0]).toMatchObject({
+      type: 'reconcile.run',
+      args: { apply: false },
+      reason: 'opsplane reconcile',
+    });
+    const text = out.join('\n');
+    expect(text).toMatch(
+      /would submit with --apply \(1\):\n {2}opsplane gpu autoscaling --min 0 --max 2 --pool gpu-a100-pool/,
+    );
+    expect(text).toMatch(/observed only \(1\):\n {2}\[medium\] sql\/acme-metaflow-pg-2 {2}unreadable/);
+    expect(text).toMatch(/needs a human \(0\):\n {2}nothing/);
+  });
+
+  it('submits with --apply and prints the submitted operation ids (JSON with --json)', async () => {
+    // Prepare
+    const { ctx, out, published } = await makeCli();
+    // Act
+    const code = await runReconcileCommand(ctx, ['--apply', '--resource', 'gpu-pool', '--json']);
+    // Assert
+    expect(code).toBe(0);
+    expect(published[0]).toMatchObject({ args: { apply: true, resources: ['gpu-pool'] } });
+    const printed = JSON.parse(out.join('\n')) as { operationId: string; submitted: unknown[] };
+    expect(printed.operationId).toBe('key-1');
+    expect(printed.submitted).toEqual([
+      {
+        operationId: 'key-1-1',
+        type: 'gpu.autoscaling.set',
+        cli: 'opsplane gpu autoscaling --min 0 --max 2 --pool gpu-a100-pool',
+      },
+    ]);
+  });
+
+  it('prints its usage for --help', async () => {
+    // Prepare
+    const { ctx, out } = await makeCli();
+    // Act
+    const code = await runReconcileCommand(ctx, ['--help']);
+    // Assert
+    expect(code).toBe(0);
+    expect(out).toEqual([RECONCILE_USAGE]);
+  });
+});

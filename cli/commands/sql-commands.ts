@@ -8,16 +8,21 @@ const SQL_USAGE = `usage:
   opsplane sql restore INSTANCE --backup-id ID [--source-instance SOURCE]
   opsplane sql clone INSTANCE --point-in-time TIMESTAMP --target NEW_INSTANCE
   opsplane sql prune INSTANCE
+  opsplane sql protect INSTANCE [--off]
 
   INSTANCE is a Cloud SQL instance id. restore overwrites INSTANCE with backup run ID (taken of
   SOURCE, default INSTANCE) and always waits for approval. clone creates NEW_INSTANCE as INSTANCE
   was at TIMESTAMP (RFC 3339, e.g. 2026-03-01T09:30:00Z). prune deletes on-demand backups outside
-  the retention policy (opsplane state get sql.retention).`;
+  the retention policy (opsplane state get sql.retention). protect turns INSTANCE's deletion
+  protection on; with --off it turns it off, and waits for approval.`;
 
 /** Usage of `opsplane sql`, with the flags every submitting command takes. */
 const SQL_HELP = `${SQL_USAGE}\n${SUBMIT_HELP}`;
 
-/** `sql backup|restore|clone|prune` → sql.backup, sql.restore, sql.clone, sql.backups.prune. */
+/**
+ * `sql backup|restore|clone|prune|protect` → sql.backup, sql.restore, sql.clone, sql.backups.prune,
+ * sql.protect.
+ */
 const SQL_SPECS: Record<string, SubcommandSpec> = {
   backup: {
     type: 'sql.backup',
@@ -45,9 +50,14 @@ const SQL_SPECS: Record<string, SubcommandSpec> = {
     positional: { name: 'INSTANCE', field: 'instance' },
     flags: {},
   },
+  protect: {
+    type: 'sql.protect',
+    positional: { name: 'INSTANCE', field: 'instance' },
+    flags: { off: { field: 'deletionProtection', kind: 'false' } },
+  },
 };
 
-/** `opsplane sql …`: Cloud SQL backups, restores and clones. */
+/** `opsplane sql …`: Cloud SQL backups, restores, clones and deletion protection. */
 const runSqlCommand = (ctx: CliContext, argv: string[]): Promise<number> =>
   runSpecGroup(ctx, 'sql', SQL_HELP, SQL_SPECS, argv);
 

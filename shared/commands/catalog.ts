@@ -204,6 +204,16 @@ const SqlBackupsPruneArgsSchema = z
   .object({ instance: SqlInstanceNameSchema.describe('Instance whose on-demand backups are pruned') })
   .strict();
 
+const SqlProtectArgsSchema = z
+  .object({
+    instance: SqlInstanceNameSchema.describe('Cloud SQL instance id'),
+    deletionProtection: z
+      .boolean()
+      .default(true)
+      .describe('Wanted deletion protection; false turns it off and always waits for approval'),
+  })
+  .strict();
+
 const FilestoreBackupArgsSchema = z
   .object({
     instance: FilestoreInstanceNameSchema.describe('Filestore instance id'),
@@ -412,6 +422,16 @@ const COMMAND_CATALOG = {
     summary: 'Delete on-demand Cloud SQL backups outside the retention policy',
     permission: 'sql.backups.prune',
     approvalClass: 'A2',
+    mutates: true,
+    kind: 'operation',
+  },
+  'sql.protect': {
+    args: SqlProtectArgsSchema,
+    summary: "Turn a Cloud SQL instance's deletion protection on (or, with approval, off)",
+    permission: 'sql.protect',
+    // Turning protection on only guards data (A1); the module asks for approval to turn it off,
+    // which lets one delete call destroy the instance and its automated backups (A3).
+    approvalClass: 'A1',
     mutates: true,
     kind: 'operation',
   },

@@ -127,6 +127,7 @@ const SCHEDULE_PERMISSIONS = [
   'keys.prune',
   'keys.check',
   'drift.report',
+  'sql.protect',
   'reconcile.run',
   'iam.bindings.reconcile',
   'gpu.*',

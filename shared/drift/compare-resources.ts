@@ -99,7 +99,7 @@ const compareSqlInstance = (
   }
   const findings: UnmodedFinding[] = [];
   const settingsFix =
-    'no opsplane command changes instance settings: patch it (gcloud sql instances patch) or in Terraform';
+    'no opsplane command turns automated backups on: patch it (gcloud sql instances patch) or in Terraform';
   if (!view.deletionProtectionEnabled) {
     findings.push({
       resource,
@@ -107,7 +107,8 @@ const compareSqlInstance = (
       severity: 'medium',
       desired: { deletionProtectionEnabled: true },
       actual: { deletionProtectionEnabled: false },
-      message: `${name} has deletion protection off, so a single delete call destroys it and its automated backups; ${settingsFix} --deletion-protection`,
+      message: `${name} has deletion protection off, so a single delete call destroys it and its automated backups`,
+      fix: fixWith('sql.protect', { instance: name, deletionProtection: true }),
     });
   }
   if (!view.backupEnabled) {

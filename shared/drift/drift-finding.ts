@@ -75,6 +75,8 @@ const cliLineFor = (type: OperationCommandType, args: Record<string, unknown>): 
       return `opsplane sql backup ${text('instance')}${optional('description', 'description')}`;
     case 'sql.backups.prune':
       return `opsplane sql prune ${text('instance')}`;
+    case 'sql.protect':
+      return `opsplane sql protect ${text('instance')}${args.deletionProtection === false ? ' --off' : ''}`;
     case 'filestore.backup':
       return `opsplane filestore backup ${text('instance')}${optional('share', 'share')}`;
     case 'filestore.backups.prune':

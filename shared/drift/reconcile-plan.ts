@@ -34,6 +34,7 @@ const ORDER: Partial<Record<OperationCommandType, number>> = {
   'iam.bindings.reconcile': 1,
   'gpu.autoscaling.set': 2,
   'sql.backup': 3,
+  'sql.protect': 3,
   'filestore.backup': 3,
   'sql.backups.prune': 4,
   'filestore.backups.prune': 4,

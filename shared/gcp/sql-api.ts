@@ -4,9 +4,9 @@ import type { Clock } from '../time';
 import { type PollSettings, pollOperation } from './wait-for-operation';
 
 /**
- * The Cloud SQL Admin calls the database operations (backup, restore, PITR clone, retention prune)
- * need, in the control plane's own terms. Nothing above this module sees a discovery-client type, a
- * GaxiosError or Cloud SQL's legacy error shapes.
+ * The Cloud SQL Admin calls the database operations (backup, restore, PITR clone, retention prune,
+ * deletion protection) need, in the control plane's own terms. Nothing above this module sees a
+ * discovery-client type, a GaxiosError or Cloud SQL's legacy error shapes.
  *
  * Mutations only START a `sql#operation` and return it: a function records the operation's name and
  * a later tick polls it (ops-catalog §0, "Serverless execution"); a restore or a clone can outlive
@@ -111,6 +111,11 @@ interface SqlApi {
   startRestore(target: SqlInstanceRef, request: RestoreRequest): Promise<SqlOperationView>;
   /** Creates `request.destinationInstanceName` as a clone of `source`. */
   startClone(source: SqlInstanceRef, request: CloneRequest): Promise<SqlOperationView>;
+  /**
+   * Patches only `settings.deletionProtectionEnabled` (an UPDATE operation): the rest of the
+   * settings stay as they are, since `instances.patch` merges what it is sent.
+   */
+  startSetDeletionProtection(ref: SqlInstanceRef, enabled: boolean): Promise<SqlOperationView>;
   getOperation(projectId: string, name: string): Promise<SqlOperationView>;
   /**
    * The instance's operations that are not DONE, newest first. Cloud SQL runs one admin operation
@@ -127,7 +132,7 @@ interface SqlApi {
 
 /** The parts of the `@googleapis/sqladmin` v1 client this adapter calls. */
 interface SqlAdminClient {
-  instances: Pick<sqladmin_v1.Resource$Instances, 'get' | 'restoreBackup' | 'clone'>;
+  instances: Pick<sqladmin_v1.Resource$Instances, 'get' | 'patch' | 'restoreBackup' | 'clone'>;
   backupRuns: Pick<sqladmin_v1.Resource$Backupruns, 'list' | 'get' | 'insert' | 'delete'>;
   operations: Pick<sqladmin_v1.Resource$Operations, 'get' | 'list'>;
 }
@@ -360,6 +365,23 @@ const createSqlApi = (client: () => SqlAdminClient): SqlApi => {
           error,
           `clone ${instancePath(source)} to ${request.destinationInstanceName}`,
           instanceNotFound(source),
+        );
+      }
+    },
+
+    async startSetDeletionProtection(ref, enabled) {
+      try {
+        const { data } = await client().instances.patch({
+          project: ref.projectId,
+          instance: ref.instance,
+          requestBody: { settings: { deletionProtectionEnabled: enabled } },
+        });
+        return toOperationView(data);
+      } catch (error) {
+        throw translate(
+          error,
+          `turn deletion protection ${enabled ? 'on' : 'off'} on ${instancePath(ref)}`,
+          instanceNotFound(ref),
         );
       }
     },

@@ -16,6 +16,7 @@ import type { BasePlan, OperationModule } from './operation';
 import { sqlBackup } from './sql/sql-backup';
 import { sqlBackupsPrune } from './sql/sql-backups-prune';
 import { sqlClone } from './sql/sql-clone';
+import { sqlProtect } from './sql/sql-protect';
 import { sqlRestore } from './sql/sql-restore';
 import { userAdd } from './users/user-add';
 import { userRemove } from './users/user-remove';
@@ -46,6 +47,7 @@ const OPERATIONS: OperationRegistry = {
   'sql.restore': entry(sqlRestore),
   'sql.clone': entry(sqlClone),
   'sql.backups.prune': entry(sqlBackupsPrune),
+  'sql.protect': entry(sqlProtect),
   'filestore.backup': entry(filestoreBackup),
   'filestore.snapshot': entry(filestoreSnapshot),
   'filestore.restore': entry(filestoreRestore),

@@ -191,6 +191,7 @@ describe('the operations catalog end to end', () => {
       'sql.restore': { instance: KFP_SQL, backupId: '1748833200000' },
       'sql.clone': { instance: KFP_SQL, pointInTime: '2026-01-01T00:00:00Z', targetInstance: 'stolen-copy' },
       'sql.backups.prune': { instance: KFP_SQL },
+      'sql.protect': { instance: KFP_SQL, deletionProtection: false },
       'filestore.backup': { instance: 'acme-kf-home' },
       'filestore.snapshot': { instance: 'acme-datasets' },
       'filestore.restore': { instance: 'acme-kf-home', backup: 'acme-kf-home-daily-20250530' },

@@ -46,6 +46,7 @@ describe('drift.report on the local stack', () => {
         'opsplane filestore backup acme-kf-home',
         'opsplane filestore prune acme-kf-home',
         'opsplane sql prune acme-kfp-mysql-7f3a9c1e',
+        'opsplane sql protect acme-metaflow-pg-2',
       ]),
     );
     expect(findings.map((finding) => `${finding.resource}:${finding.kind}`)).toEqual(

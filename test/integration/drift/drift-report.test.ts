@@ -150,8 +150,12 @@ describe('drift report against the fixture simulator', () => {
       activeKeys: [expect.anything(), expect.anything()],
     });
     // Cloud SQL: deletion protection off, the FAILED on-demand run, backups past retention.
-    expect(findingOf(result, `sql/${METAFLOW_SQL}`, 'deletion-protection').actual).toEqual({
-      deletionProtectionEnabled: false,
+    expect(findingOf(result, `sql/${METAFLOW_SQL}`, 'deletion-protection')).toMatchObject({
+      actual: { deletionProtectionEnabled: false },
+      fix: {
+        command: { type: 'sql.protect', args: { instance: METAFLOW_SQL, deletionProtection: true } },
+        cli: `opsplane sql protect ${METAFLOW_SQL}`,
+      },
     });
     expect(findingOf(result, `sql/${METAFLOW_SQL}`, 'backup-failed')).toMatchObject({
       actual: { status: 'FAILED', type: 'ON_DEMAND' },

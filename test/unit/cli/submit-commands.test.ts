@@ -72,6 +72,16 @@ describe('command subcommands', () => {
       { instance: 'acme-metaflow-pg-2', pointInTime: '2026-03-01T09:30:00Z', targetInstance: 'pg-copy' },
     ],
     [['sql', 'prune', 'acme-metaflow-pg-2'], 'sql.backups.prune', { instance: 'acme-metaflow-pg-2' }],
+    [
+      ['sql', 'protect', 'acme-metaflow-pg-2'],
+      'sql.protect',
+      { instance: 'acme-metaflow-pg-2', deletionProtection: true },
+    ],
+    [
+      ['sql', 'protect', 'acme-metaflow-pg-2', '--off'],
+      'sql.protect',
+      { instance: 'acme-metaflow-pg-2', deletionProtection: false },
+    ],
     [['filestore', 'backup', 'acme-kf-home'], 'filestore.backup', { instance: 'acme-kf-home' }],
     [
       ['filestore', 'backup', 'acme-kf-home', '--share', 'home'],

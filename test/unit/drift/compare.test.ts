@@ -365,7 +365,10 @@ describe('compareSql', () => {
     expect(only(findings, 'backup-failed').fix?.cli).toBe(
       `opsplane sql backup ${INSTANCE} --description pre-upgrade`,
     );
-    expect(only(findings, 'deletion-protection').fix).toBeUndefined();
+    expect(only(findings, 'deletion-protection').fix).toEqual({
+      command: { type: 'sql.protect', args: { instance: INSTANCE, deletionProtection: true } },
+      cli: `opsplane sql protect ${INSTANCE}`,
+    });
     expect(only(findings, 'retention')).toMatchObject({
       actual: { outsideRetention: [{ id: '5' }] },
       fix: { command: { type: 'sql.backups.prune', args: { instance: INSTANCE } } },

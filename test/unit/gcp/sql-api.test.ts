@@ -35,7 +35,7 @@ const gaxiosError = (status: number, reason: string, message = 'refused') =>
 /** A client whose every method is a jest mock; tests set the ones they need. */
 const stubClient = () => {
   const stub = {
-    instances: { get: jest.fn(), restoreBackup: jest.fn(), clone: jest.fn() },
+    instances: { get: jest.fn(), patch: jest.fn(), restoreBackup: jest.fn(), clone: jest.fn() },
     backupRuns: { list: jest.fn(), get: jest.fn(), insert: jest.fn(), delete: jest.fn() },
     operations: { get: jest.fn(), list: jest.fn() },
   };
@@ -162,6 +162,40 @@ describe('toBackupRunView', () => {
 });
 
 describe('createSqlApi', () => {
+  it('patches only settings.deletionProtectionEnabled and returns the UPDATE operation', async () => {
+    // Prepare
+    const { stub, api } = stubClient();
+    stub.instances.patch.mockResolvedValueOnce({
+      data: { name: 'op-u', operationType: 'UPDATE', status: 'PENDING', targetId: REF.instance },
+    });
+
+    // Act
+    const op = await api.startSetDeletionProtection(REF, true);
+
+    // Assert
+    expect(stub.instances.patch).toHaveBeenCalledWith({
+      project: REF.projectId,
+      instance: REF.instance,
+      requestBody: { settings: { deletionProtectionEnabled: true } },
+    });
+    expect(op).toEqual({ name: 'op-u', operationType: 'UPDATE', status: 'PENDING', targetId: REF.instance });
+  });
+
+  it('names the missing instance when the deletion-protection patch gets a 404', async () => {
+    // Prepare
+    const { stub, api } = stubClient();
+    stub.instances.patch.mockRejectedValueOnce(gaxiosError(404, 'instanceDoesNotExist'));
+
+    // Act
+    const refused = api.startSetDeletionProtection(REF, false);
+
+    // Assert
+    await expect(refused).rejects.toBeInstanceOf(NotFoundError);
+    await expect(refused).rejects.toThrow(
+      `Cloud SQL instance ${REF.instance} does not exist in project ${REF.projectId}`,
+    );
+  });
+
   it('follows nextPageToken until the last page of backup runs', async () => {
     // Prepare
     const { stub, api } = stubClient();

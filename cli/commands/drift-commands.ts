@@ -23,26 +23,41 @@ const isDriftReport = (value: unknown): value is DriftReport =>
   Array.isArray((value as { findings?: unknown }).findings) &&
   typeof (value as { counts?: unknown }).counts === 'object';
 
+/**
+ * A `reportFinished` for a read-mostly command: the result rendered (JSON: the result with the
+ * operation id), or the whole record when the operation failed or its result is not what `isResult`
+ * expects.
+ */
+const reportResultWith =
+  <T extends object>(
+    isResult: (value: unknown) => value is T,
+    render: (result: T, operationId: string) => string,
+  ) =>
+  async (
+    ctx: CliContext,
+    _client: unknown,
+    record: OperationRecord,
+    flags: { json: boolean },
+  ): Promise<number> => {
+    await Promise.resolve();
+    const result = record.result;
+    if (record.status !== 'succeeded' || !isResult(result)) {
+      ctx.out(flags.json ? JSON.stringify(record, null, 2) : `\n${renderRecord(record)}`);
+      return EXIT.operationFailed;
+    }
+    ctx.out(
+      flags.json
+        ? JSON.stringify({ operationId: record.id, ...result }, null, 2)
+        : `\n${render(result, record.id)}`,
+    );
+    return EXIT.ok;
+  };
+
 /** Prints the finished report: the report itself (JSON: the report document), or the record when it failed. */
-const reportFinished = async (
-  ctx: CliContext,
-  _client: unknown,
-  record: OperationRecord,
-  flags: { json: boolean },
-): Promise<number> => {
-  await Promise.resolve();
-  const report = record.result;
-  if (record.status !== 'succeeded' || !isDriftReport(report)) {
-    ctx.out(flags.json ? JSON.stringify(record, null, 2) : `\n${renderRecord(record)}`);
-    return EXIT.operationFailed;
-  }
-  ctx.out(
-    flags.json
-      ? JSON.stringify({ operationId: record.id, ...report }, null, 2)
-      : `\n${renderDriftReport(report)}\n\n(operation ${record.id})`,
-  );
-  return EXIT.ok;
-};
+const reportFinished = reportResultWith(
+  isDriftReport,
+  (report, operationId) => `${renderDriftReport(report)}\n\n(operation ${operationId})`,
+);
 
 /**
  * `opsplane drift`: submits drift.report through the normal command path (ledger, audit), waits
@@ -141,25 +156,7 @@ const renderReconcile = (result: ReconcileResult, operationId: string): string =
 };
 
 /** Prints the finished reconcile, or the record when it failed. */
-const reportReconcile = async (
-  ctx: CliContext,
-  _client: unknown,
-  record: OperationRecord,
-  flags: { json: boolean },
-): Promise<number> => {
-  await Promise.resolve();
-  const result = record.result;
-  if (record.status !== 'succeeded' || !isReconcileResult(result)) {
-    ctx.out(flags.json ? JSON.stringify(record, null, 2) : `\n${renderRecord(record)}`);
-    return EXIT.operationFailed;
-  }
-  ctx.out(
-    flags.json
-      ? JSON.stringify({ operationId: record.id, ...result }, null, 2)
-      : `\n${renderReconcile(result, record.id)}`,
-  );
-  return EXIT.ok;
-};
+const reportReconcile = reportResultWith(isReconcileResult, renderReconcile);
 
 /**
  * `opsplane reconcile [--apply]`: submits reconcile.run through the normal command path, waits for

@@ -1,6 +1,4 @@
-import type { CliContext } from '../../../cli/cli-context';
 import { DRIFT_USAGE, runDriftCommand } from '../../../cli/commands/drift-commands';
-import { createControlPlaneClient } from '../../../cli/control-plane-client';
 import type { Command } from '../../../shared/commands';
 import {
   DesiredStateStore,
@@ -13,6 +11,7 @@ import { OperationLedger, type OperationRecord } from '../../../shared/ledger';
 import { MemoryDocumentStore } from '../../../shared/store';
 import { ManualClock } from '../../../shared/time';
 import { loadFixture } from '../../helpers/factories';
+import { cliContextOver } from './drift-cli-kit';
 
 /**
  * `opsplane drift` against in-memory stores: a stand-in processor answers drift.report with a
@@ -48,9 +47,6 @@ const makeCli = async (outcome: 'report' | 'fail') => {
     new MemoryDocumentStore<UserState>(),
   );
   await desiredState.putPlatform(PLATFORM);
-  const out: string[] = [];
-  const err: string[] = [];
-  const published: Command[] = [];
   const process = async (command: Command): Promise<void> => {
     const id = command.idempotencyKey ?? 'none';
     const now = clock.now();
@@ -81,36 +77,7 @@ const makeCli = async (outcome: 'report' | 'fail') => {
       await ledger.finish(id, 'fake', { status: 'failed', error }, now);
     }
   };
-  const ctx: CliContext = {
-    out: (text) => out.push(text),
-    err: (text) => err.push(text),
-    connect: async () =>
-      createControlPlaneClient({
-        commandsTopic: {
-          publishMessage: async ({ json }) => {
-            published.push(json as Command);
-            await process(json as Command);
-            return `m${published.length}`;
-          },
-        },
-        ledger,
-        desiredState,
-        gke: {
-          getNodePool: async () => {
-            throw new Error('no GKE here');
-          },
-        },
-        close: async () => undefined,
-      }),
-    connectRunbooks: async () => {
-      throw new Error('no runbooks here');
-    },
-    actor: () => 'user:dev.patel@acme.ai',
-    newIdempotencyKey: () => 'key-1',
-    clock,
-    pollIntervalMs: 100,
-  };
-  return { ctx, out, err, published };
+  return cliContextOver({ ledger, desiredState, clock, process });
 };
 
 describe('opsplane drift', () => {

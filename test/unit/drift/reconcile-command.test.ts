@@ -1,6 +1,4 @@
-import type { CliContext } from '../../../cli/cli-context';
 import { RECONCILE_USAGE, runReconcileCommand } from '../../../cli/commands/drift-commands';
-import { createControlPlaneClient } from '../../../cli/control-plane-client';
 import type { Command } from '../../../shared/commands';
 import {
   DesiredStateStore,
@@ -15,6 +13,7 @@ import type { OperationDeps } from '../../../shared/operations/operation';
 import { MemoryDocumentStore } from '../../../shared/store';
 import { ManualClock } from '../../../shared/time';
 import { loadFixture } from '../../helpers/factories';
+import { cliContextOver } from './drift-cli-kit';
 
 /**
  * `opsplane reconcile [--apply]` against in-memory stores: a stand-in processor runs the real
@@ -55,8 +54,6 @@ const makeCli = async () => {
     new MemoryDocumentStore<UserState>(),
   );
   await desiredState.putPlatform(PLATFORM);
-  const out: string[] = [];
-  const published: Command[] = [];
   const process = async (command: Command): Promise<void> => {
     const id = command.idempotencyKey ?? 'none';
     const now = clock.now();
@@ -95,36 +92,7 @@ const makeCli = async () => {
     const result = await reconcileRun.verify(plan, deps);
     await ledger.finish(id, 'fake', { status: 'succeeded', result }, now);
   };
-  const ctx: CliContext = {
-    out: (text) => out.push(text),
-    err: () => undefined,
-    connect: async () =>
-      createControlPlaneClient({
-        commandsTopic: {
-          publishMessage: async ({ json }) => {
-            published.push(json as Command);
-            await process(json as Command);
-            return `m${published.length}`;
-          },
-        },
-        ledger,
-        desiredState,
-        gke: {
-          getNodePool: async () => {
-            throw new Error('no GKE here');
-          },
-        },
-        close: async () => undefined,
-      }),
-    connectRunbooks: async () => {
-      throw new Error('no runbooks here');
-    },
-    actor: () => 'user:dev.patel@acme.ai',
-    newIdempotencyKey: () => 'key-1',
-    clock,
-    pollIntervalMs: 100,
-  };
-  return { ctx, out, published };
+  return cliContextOver({ ledger, desiredState, clock, process });
 };
 
 describe('opsplane reconcile', () => {

@@ -1,7 +1,7 @@
 import type { CloudEvent } from '@google-cloud/functions-framework';
 import { type ControlPlaneError, InvalidCommandError } from '../errors';
 import type { Logger } from '../logging';
-import { deliveryFromCloudEvent } from '../messaging';
+import { deliveryFromCloudEvent, type PubsubDelivery } from '../messaging';
 import type { CommandProcessor } from './command-processor';
 
 /** Thrown to make the Functions Framework answer 500, which Pub/Sub takes as a nack and redelivers. */
@@ -13,28 +13,34 @@ class RetryDeliveryError extends Error {
 }
 
 /**
- * Adapts the processor to a CloudEvent function. The processor has already decided ack versus
- * retry (`dispositionOf`); this only turns "retry" into a thrown error. Anything the processor
- * could not even record (the ledger itself unreachable) also propagates, and is redelivered:
- * nothing can be recorded, so nothing may be dropped.
+ * Adapts a Pub/Sub message handler to a CloudEvent function: the handler has already decided ack
+ * versus retry; this only turns "retry" into a thrown error. An event that is not a Pub/Sub message
+ * has no message id to record it under: it is logged and acknowledged. Anything the handler could
+ * not even record (the ledger itself unreachable) propagates, and is redelivered.
  */
-const createCommandEventHandler =
-  (processor: CommandProcessor, logger: Logger) =>
+const createPubsubEventHandler =
+  (
+    handle: (delivery: PubsubDelivery) => Promise<{ ack: true } | { ack: false; error: ControlPlaneError }>,
+    logger: Logger,
+  ) =>
   async (event: CloudEvent<unknown>): Promise<void> => {
-    let delivery: ReturnType<typeof deliveryFromCloudEvent>;
+    let delivery: PubsubDelivery;
     try {
       delivery = deliveryFromCloudEvent(event);
     } catch (error) {
       if (!(error instanceof InvalidCommandError)) throw error;
-      // Without a message id there is no key to record it under: log it and acknowledge.
       logger.error('event is not a Pub/Sub message; acknowledged and dropped', {
         error: error.toRecord(),
         eventId: event?.id,
       });
       return;
     }
-    const outcome = await processor.process(delivery);
+    const outcome = await handle(delivery);
     if (!outcome.ack) throw new RetryDeliveryError(outcome.error);
   };
 
-export { createCommandEventHandler, RetryDeliveryError };
+/** The command function's handler: the processor decides ack versus retry (`dispositionOf`). */
+const createCommandEventHandler = (processor: CommandProcessor, logger: Logger) =>
+  createPubsubEventHandler((delivery) => processor.process(delivery), logger);
+
+export { createCommandEventHandler, createPubsubEventHandler, RetryDeliveryError };

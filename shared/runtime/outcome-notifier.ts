@@ -1,15 +1,9 @@
-import type { CloudEvent } from '@google-cloud/functions-framework';
 import { NotifySchema } from '../commands';
 import { type ControlPlaneError, GcpError, InvalidCommandError, toControlPlaneError } from '../errors';
 import type { Logger } from '../logging';
-import {
-  deliveryFromCloudEvent,
-  jsonFromDelivery,
-  type OperationResultMessage,
-  type PubsubDelivery,
-} from '../messaging';
+import { jsonFromDelivery, type OperationResultMessage, type PubsubDelivery } from '../messaging';
 import type { Clock } from '../time';
-import { RetryDeliveryError } from './command-event-handler';
+import { createPubsubEventHandler } from './command-event-handler';
 import { dispositionByAge } from './disposition';
 import { type ApprovalView, approvalViewOf, publicErrorOf } from './ops-api';
 
@@ -216,23 +210,8 @@ const createOutcomeNotifier = (deps: OutcomeNotifierDeps): OutcomeNotifier => {
  * Adapts the notifier to a CloudEvent function on ops-results: a retry becomes a thrown error
  * (the Functions Framework answers 500, Pub/Sub redelivers with backoff).
  */
-const createOutcomeEventHandler =
-  (notifier: OutcomeNotifier, logger: Logger) =>
-  async (event: CloudEvent<unknown>): Promise<void> => {
-    let delivery: PubsubDelivery;
-    try {
-      delivery = deliveryFromCloudEvent(event);
-    } catch (error) {
-      if (!(error instanceof InvalidCommandError)) throw error;
-      logger.error('event is not a Pub/Sub message; acknowledged and dropped', {
-        error: error.toRecord(),
-        eventId: event?.id,
-      });
-      return;
-    }
-    const outcome = await notifier.notify(delivery);
-    if (!outcome.ack) throw new RetryDeliveryError(outcome.error);
-  };
+const createOutcomeEventHandler = (notifier: OutcomeNotifier, logger: Logger) =>
+  createPubsubEventHandler((delivery) => notifier.notify(delivery), logger);
 
 export type {
   CallbackTokenSource,

@@ -6,10 +6,12 @@ import { SUBMIT_HELP } from './submit-command';
 const KEYS_USAGE = `usage:
   opsplane keys rotate SERVICE_ACCOUNT [--grace-hours H]
   opsplane keys prune SERVICE_ACCOUNT
+  opsplane keys check SERVICE_ACCOUNT
 
   SERVICE_ACCOUNT is an email, e.g. ci-terraform@acme-ml-prod.iam.gserviceaccount.com.
   rotate stores a new key in Secret Manager and retires the old one after --grace-hours (default:
-  the key policy's, opsplane state get keys.defaultGraceHours); prune deletes keys past the policy.`;
+  the key policy's, opsplane state get keys.defaultGraceHours); prune deletes keys past the policy;
+  check (what the daily key-age schedule runs) rotates only when the key is older than the policy.`;
 
 /** Usage of `opsplane keys`, with the flags every submitting command takes. */
 const KEYS_HELP = `${KEYS_USAGE}\n${SUBMIT_HELP}`;
@@ -23,6 +25,11 @@ const KEYS_SPECS: Record<string, SubcommandSpec> = {
   },
   prune: {
     type: 'keys.prune',
+    positional: { name: 'SERVICE_ACCOUNT', field: 'serviceAccount' },
+    flags: {},
+  },
+  check: {
+    type: 'keys.check',
     positional: { name: 'SERVICE_ACCOUNT', field: 'serviceAccount' },
     flags: {},
   },

@@ -42,6 +42,7 @@ describe('command subcommands', () => {
     [['keys', 'rotate', SA], 'keys.rotate', { serviceAccount: SA }],
     [['keys', 'rotate', SA, '--grace-hours', '1.5'], 'keys.rotate', { serviceAccount: SA, graceHours: 1.5 }],
     [['keys', 'prune', SA], 'keys.prune', { serviceAccount: SA }],
+    [['keys', 'check', SA], 'keys.check', { serviceAccount: SA }],
     [['sql', 'backup', 'acme-metaflow-pg-2'], 'sql.backup', { instance: 'acme-metaflow-pg-2' }],
     [
       ['sql', 'backup', 'acme-metaflow-pg-2', '--description', 'pre-upgrade OPS-123'],
@@ -273,6 +274,12 @@ describe('command subcommands', () => {
     for (const usage of [
       'opsplane user remove EMAIL',
       'opsplane keys prune SERVICE_ACCOUNT',
+      'opsplane keys check SERVICE_ACCOUNT',
+      'opsplane runbook start NAME',
+      'opsplane workflow run FILE',
+      'opsplane schedules',
+      'opsplane drift',
+      'opsplane reconcile',
       'opsplane sql prune INSTANCE',
       'opsplane filestore snapshot INSTANCE',
       'opsplane deny ID',

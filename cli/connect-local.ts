@@ -5,21 +5,21 @@ import { createFirestore, createPubsub, createStores } from '../shared/runtime';
 import { type ControlPlaneClient, createControlPlaneClient } from './control-plane-client';
 
 /**
- * Connects to the local stack described by `.opsplane/local.json` (written by `npm start`), looked
- * up from the working directory, then from this checkout.
+ * The local stack's description, `.opsplane/local.json` (written by `npm start`), looked up from
+ * the working directory, then from this checkout.
  */
-const connectLocal = async (cwd: string): Promise<ControlPlaneClient> => {
-  const inCwd = join(cwd, '.opsplane', 'local.json');
-  const inCheckout = join(__dirname, '..', '.opsplane', 'local.json');
-  let info: LocalStackInfo;
+const findLocalStackInfo = (cwd: string): LocalStackInfo => {
   try {
-    info = readLocalStackInfo(inCwd);
+    return readLocalStackInfo(join(cwd, '.opsplane', 'local.json'));
   } catch {
     // Not started from this directory: the checkout's own stack, or its "not running" error.
-    info = readLocalStackInfo(inCheckout);
+    return readLocalStackInfo(join(__dirname, '..', '.opsplane', 'local.json'));
   }
-  return connectToStack(info);
 };
+
+/** Connects to the local stack that `findLocalStackInfo` finds. */
+const connectLocal = async (cwd: string): Promise<ControlPlaneClient> =>
+  connectToStack(findLocalStackInfo(cwd));
 
 /** A control-plane client for a running local stack, from its description. */
 const connectToStack = (info: LocalStackInfo): ControlPlaneClient => {
@@ -44,4 +44,4 @@ const connectToStack = (info: LocalStackInfo): ControlPlaneClient => {
   });
 };
 
-export { connectLocal, connectToStack };
+export { connectLocal, connectToStack, findLocalStackInfo };

@@ -1,7 +1,7 @@
-import { join } from 'node:path';
-import { type LocalStackInfo, readLocalStackInfo } from '../local/stack/local-stack-info';
+import type { LocalStackInfo } from '../local/stack/local-stack-info';
 import { ConfigError } from '../shared/errors';
 import { createRunbookClient, type RunbookClient } from '../shared/gcp/runbook-client';
+import { findLocalStackInfo } from './connect-local';
 
 /**
  * The Workflows APIs the runbooks run on. `OPSPLANE_WORKFLOWS_PROJECT` (and optionally
@@ -19,13 +19,7 @@ const connectRunbooks = async (
       location: env.OPSPLANE_WORKFLOWS_LOCATION ?? 'us-central1',
     });
   }
-  let info: LocalStackInfo;
-  try {
-    info = readLocalStackInfo(join(cwd, '.opsplane', 'local.json'));
-  } catch {
-    info = readLocalStackInfo(join(__dirname, '..', '.opsplane', 'local.json'));
-  }
-  return runbookClientForStack(info);
+  return runbookClientForStack(findLocalStackInfo(cwd));
 };
 
 /** A client of a running local stack's Workflows and Executions APIs, from its description. */

@@ -250,7 +250,7 @@ const startLocalStack = async (options: LocalStackOptions): Promise<RunningLocal
     // Desired state starts from the fixture's (the emulator keeps nothing across restarts).
     const firestore = createFirestore(config);
     stops.push(() => firestore.terminate());
-    const { desiredState } = createStores(firestore);
+    const { desiredState, ledger } = createStores(firestore);
     const seeded = (options.operators ?? []).reduce(withOperator, desiredStateFromFixture(options.fixture));
     await desiredState.putPlatform(seeded);
     for (const user of usersFromFixture(options.fixture, new Date())) await desiredState.putUser(user);
@@ -312,7 +312,7 @@ const startLocalStack = async (options: LocalStackOptions): Promise<RunningLocal
           name: (await executions.start(workflow, argument)).name,
         }),
         executionActive: async (name) => (await executions.getExecution(shortId(name))).state === 'ACTIVE',
-        ledger: createStores(firestore).ledger,
+        ledger,
         runs: new ScheduleRunLog(new FirestoreDocumentStore(firestore, SCHEDULE_RUNS_COLLECTION)),
         logger,
         checkIntervalMs: 1000,

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { auth as discoveryAuth, workflows as workflowsApi } from 'googleapis/build/src/apis/workflows';
+import { workflows as workflowsApi } from 'googleapis/build/src/apis/workflows';
+import { workflowsDiscoveryOptions } from '../../shared/gcp/runbook-client';
 
 /**
  * Deploys the runbooks (`workflows/*.workflows.yaml`) to a Workflows API — the local executor's
@@ -66,10 +67,7 @@ const deployRunbooks = async (
   runbooks: RunbookSource[],
   userEnvVars: Record<string, string>,
 ): Promise<string[]> => {
-  // The discovery client insists on an auth object; locally a dummy token is sent and ignored.
-  const auth = new discoveryAuth.OAuth2();
-  auth.setCredentials({ access_token: 'local', expiry_date: Date.now() + 10 * 365 * 24 * 3600e3 });
-  const api = workflowsApi({ version: 'v1', auth, rootUrl: `${target.endpoint.replace(/\/$/, '')}/` });
+  const api = workflowsApi({ version: 'v1', ...workflowsDiscoveryOptions(target.endpoint) });
   const parent = `projects/${target.projectId}/locations/${target.location}`;
   const deployed: string[] = [];
   for (const runbook of runbooks) {

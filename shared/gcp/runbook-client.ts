@@ -244,4 +244,4 @@ const createRunbookClient = (target: WorkflowsTarget): RunbookClient => {
 };
 
 export type { ExecutionState, ExecutionView, RunbookClient, RunbookSummary, StepEntryView, WorkflowsTarget };
-export { createRunbookClient, executionView };
+export { createRunbookClient, discoveryOptions as workflowsDiscoveryOptions, executionView };

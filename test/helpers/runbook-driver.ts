@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { auth as discoveryAuth, workflows as workflowsApi } from 'googleapis/build/src/apis/workflows';
+import { workflows as workflowsApi } from 'googleapis/build/src/apis/workflows';
 import type { CliContext } from '../../cli/cli-context';
 import { connectToStack } from '../../cli/connect-local';
 import { runbookClientForStack } from '../../cli/connect-runbooks';
 import type { RunningSimulator } from '../../local/simulator';
-import { createRunbookClient, type ExecutionView, type RunbookClient } from '../../shared/gcp/runbook-client';
+import {
+  type ExecutionView,
+  type RunbookClient,
+  workflowsDiscoveryOptions,
+} from '../../shared/gcp/runbook-client';
 import type { OperationLedger, OperationRecord } from '../../shared/ledger';
 import { systemClock } from '../../shared/time';
 import { type LocalStackDriver, startLocalStackDriver } from './local-stack-driver';
@@ -84,14 +88,8 @@ const startRunbookDriver = async (
     await driver.stop();
     throw new Error('the local stack runs no Workflows API');
   }
-  const runbooks = createRunbookClient({
-    projectId: driver.stack.info.projectId,
-    location: workflows.location,
-    endpoint: workflows.endpoint,
-  });
-  const auth = new discoveryAuth.OAuth2();
-  auth.setCredentials({ access_token: 'local', expiry_date: Date.now() + 3600e3 });
-  const api = workflowsApi({ version: 'v1', auth, rootUrl: `${workflows.endpoint}/` });
+  const runbooks = runbookClientForStack(driver.stack.info);
+  const api = workflowsApi({ version: 'v1', ...workflowsDiscoveryOptions(workflows.endpoint) });
   const parent = `projects/${driver.stack.info.projectId}/locations/${workflows.location}`;
 
   const decide = async (

@@ -9,6 +9,7 @@ import {
 } from './commands/drift-commands';
 import { FILESTORE_USAGE, runFilestoreCommand } from './commands/filestore-commands';
 import { GPU_USAGE, runGpuCommand } from './commands/gpu-commands';
+import { IAM_USAGE, runIamCommand } from './commands/iam-commands';
 import { KEYS_USAGE, runKeysCommand } from './commands/keys-commands';
 import { OPS_HELP, runOpsCommand } from './commands/ops-commands';
 import { RUNBOOK_USAGE, runRunbookCommand } from './commands/runbook-commands';
@@ -46,6 +47,7 @@ ${RUNBOOK_USAGE}
 Drift (desired state vs the live platform)
 ${DRIFT_USAGE}
 ${RECONCILE_USAGE}
+${IAM_USAGE}
 
 Schedules (Cloud Scheduler jobs; the local scheduler under npm start)
 ${SCHEDULES_USAGE}
@@ -79,6 +81,7 @@ const COMMANDS: Record<string, (ctx: CliContext, argv: string[]) => Promise<numb
   runbook: runRunbookCommand,
   drift: runDriftCommand,
   reconcile: runReconcileCommand,
+  iam: runIamCommand,
   schedules: (ctx, argv) => runSchedulesCommand(ctx, argv),
   workflow: runWorkflowCommand,
   state: runStateCommand,

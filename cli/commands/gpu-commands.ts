@@ -10,9 +10,10 @@ import { SUBMIT_HELP } from './submit-command';
 const GPU_USAGE = `usage:
   opsplane gpu status [--pool P] [--json]
   opsplane gpu scale --nodes N [--pool P]
-  opsplane gpu autoscaling --min A --max B [--pool P]
+  opsplane gpu autoscaling --min A --max B [--pool P] [--off-hours]
 
-  Node counts are per zone, as GKE counts them. --pool defaults to the platform's GPU pool.`;
+  Node counts are per zone, as GKE counts them. --pool defaults to the platform's GPU pool.
+  --off-hours sets night bounds: desired state keeps the pool's day bounds.`;
 
 /** Usage of `opsplane gpu`, with the flags every submitting command takes. */
 const GPU_HELP = `${GPU_USAGE}\n${SUBMIT_HELP}`;
@@ -32,6 +33,7 @@ const GPU_SPECS: Record<string, SubcommandSpec> = {
       min: { field: 'min', kind: 'int', required: true },
       max: { field: 'max', kind: 'int', required: true },
       pool: { field: 'pool', kind: 'string' },
+      'off-hours': { field: 'offHours', kind: 'true' },
     },
   },
 };

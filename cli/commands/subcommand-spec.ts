@@ -22,9 +22,10 @@ interface FlagSpec {
   field: string;
   /**
    * `string` as typed; `int` a whole number; `number` a decimal; `true`/`false` a switch that sets
-   * the field to true (or false, for `--no-…` switches) when given, and leaves it out otherwise.
+   * the field to true (or false, for `--no-…` switches) when given, and leaves it out otherwise;
+   * `list` a flag that may be repeated, each value one element of the field's array.
    */
-  kind: 'string' | 'int' | 'number' | 'true' | 'false';
+  kind: 'string' | 'int' | 'number' | 'true' | 'false' | 'list';
   required?: boolean;
 }
 
@@ -58,7 +59,9 @@ const runSubcommandSpec = async (
 ): Promise<number> => {
   const options: ParseArgsOptionsConfig = { ...SUBMIT_OPTIONS };
   for (const [name, flag] of Object.entries(spec.flags)) {
-    options[name] = { type: isSwitch(flag.kind) ? 'boolean' : 'string' };
+    options[name] = isSwitch(flag.kind)
+      ? { type: 'boolean' }
+      : { type: 'string', ...(flag.kind === 'list' ? { multiple: true } : {}) };
   }
   const { values, positionals } = parseArgs({
     args: argv,
@@ -84,7 +87,11 @@ const runSubcommandSpec = async (
     if (flag.kind === 'int') value = intFlag(values, name, required);
     else if (flag.kind === 'number') value = numberFlag(values, name, required);
     else if (isSwitch(flag.kind)) value = values[name] === true ? flag.kind === 'true' : undefined;
-    else {
+    else if (flag.kind === 'list') {
+      const given = values[name];
+      value = Array.isArray(given) && given.length > 0 ? given : undefined;
+      if (value === undefined && required) throw new UsageError(`--${name} is required`);
+    } else {
       value = values[name];
       if (value === undefined && required) throw new UsageError(`--${name} is required`);
     }

@@ -13,12 +13,7 @@ import { desiredStateFromFixture, usersFromFixture, withOperator } from '../../s
 import { createRunbookClient } from '../../shared/gcp/runbook-client';
 import { type Logger, silentLogger } from '../../shared/logging';
 import { createFirestore, createPubsub, createStores } from '../../shared/runtime';
-import {
-  offHoursFromFixture,
-  SCHEDULE_RUNS_COLLECTION,
-  ScheduleRunLog,
-  scheduleManifestFor,
-} from '../../shared/schedules';
+import { SCHEDULE_RUNS_COLLECTION, ScheduleRunLog, scheduleManifestFor } from '../../shared/schedules';
 import { FirestoreDocumentStore } from '../../shared/store';
 import { systemClock } from '../../shared/time';
 import { startEmulators } from '../emulators';
@@ -304,7 +299,7 @@ const startLocalStack = async (options: LocalStackOptions): Promise<RunningLocal
       stops.push(() => executions.close());
       const shortId = (name: string) => name.split('/workflows/')[1]?.replace('/executions/', '/') ?? name;
       const scheduler = startLocalScheduler({
-        manifest: scheduleManifestFor(seeded, { offHours: offHoursFromFixture(options.fixture) }),
+        manifest: scheduleManifestFor(seeded),
         clock: systemClock,
         publish: (message) =>
           pubsub.topic(message.topic).publishMessage({ json: message.json, attributes: message.attributes }),

@@ -33,6 +33,12 @@ const GpuAutoscalingSetArgsSchema = z
     pool: NodePoolNameSchema.optional().describe("Node pool; defaults to the platform's GPU pool"),
     min: NodeCountSchema.describe('Autoscaler minimum per zone'),
     max: NodeCountSchema.describe('Autoscaler maximum per zone'),
+    offHours: z
+      .boolean()
+      .optional()
+      .describe(
+        "The off-hours scale-down: the bounds hold for the night only, and desired state keeps the pool's day bounds",
+      ),
   })
   .strict()
   .refine((args) => args.min <= args.max, { message: 'must not be greater than max', path: ['min'] });

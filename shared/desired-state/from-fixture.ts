@@ -1,5 +1,13 @@
 import { ConfigError } from '../errors';
-import type { AccessPolicy, GpuPoolPolicy, PlatformState, RoleTemplate, UserState } from './platform-state';
+import {
+  type AccessPolicy,
+  type GpuPoolPolicy,
+  type OffHoursWindow,
+  OffHoursWindowSchema,
+  type PlatformState,
+  type RoleTemplate,
+  type UserState,
+} from './platform-state';
 
 /**
  * Builds the initial desired state from a platform description in the fixture format
@@ -64,6 +72,13 @@ interface PlatformFixture {
     };
     keyRotation?: { maxAgeDays?: number; disableBeforeDeleteDays?: number };
     approvals?: { approvers?: string[] };
+    offHours?: {
+      nodePool?: string;
+      timezone?: string;
+      timeZone?: string;
+      weekdays?: { scaleDownAt?: string; scaleUpAt?: string };
+      weekends?: string;
+    };
   };
 }
 
@@ -116,7 +131,11 @@ const DEFAULT_ROLE_TEMPLATES: Record<string, RoleTemplate> = {
   },
 };
 
-/** Commands schedules run on their own (issue: scheduled maintenance). */
+/**
+ * Commands schedules run on their own (issue: scheduled maintenance). The scheduled reconcile
+ * submits its fixes under its own `schedule:` actor, so every fix command drift can name is here,
+ * `user.*` included (enforce mode on `user/*`); approvals still apply to each as to anyone.
+ */
 const SCHEDULE_PERMISSIONS = [
   'sql.backup',
   'sql.backups.prune',
@@ -130,6 +149,8 @@ const SCHEDULE_PERMISSIONS = [
   'sql.protect',
   'reconcile.run',
   'iam.bindings.reconcile',
+  'user.add',
+  'user.remove',
   'gpu.*',
 ];
 
@@ -149,6 +170,33 @@ const accessFromFixture = (fixture: PlatformFixture): AccessPolicy => {
     ],
     approvers: (fixture.opsPolicy?.approvals?.approvers ?? []).map((email) => `user:${email}`),
   };
+};
+
+/**
+ * The fixture's off-hours policy (`opsPolicy.offHours`) and the pool it names (default: the first
+ * GPU pool); undefined when it states none.
+ *
+ * @throws ConfigError when it states one that is malformed.
+ */
+const offHoursOf = (
+  fixture: PlatformFixture,
+  defaultPool: string,
+): { pool: string; window: OffHoursWindow } | undefined => {
+  const raw = fixture.opsPolicy?.offHours;
+  if (!raw) return undefined;
+  const parsed = OffHoursWindowSchema.safeParse({
+    timeZone: raw.timezone ?? raw.timeZone,
+    scaleDownAt: raw.weekdays?.scaleDownAt,
+    scaleUpAt: raw.weekdays?.scaleUpAt,
+    weekends: raw.weekends,
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(
+      `opsPolicy.offHours is invalid: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'malformed'}`,
+    );
+  }
+  return { pool: raw.nodePool ?? defaultPool, window: parsed.data };
 };
 
 /** `projects/p/locations/us-central1-a/instances/x` → its parts. */
@@ -214,6 +262,14 @@ const desiredStateFromFixture = (raw: unknown): PlatformState => {
       autoscaling,
       limits: { maxNodesPerZone: derivedMaxNodesPerZone(pool, fixture, autoscaling.maxNodeCount) },
     };
+  }
+  const offHours = offHoursOf(fixture, defaultPool.name);
+  if (offHours) {
+    const policy = policies[offHours.pool];
+    if (!policy) {
+      throw new ConfigError(`opsPolicy.offHours names node pool ${offHours.pool}, which is not a GPU pool`);
+    }
+    policy.offHours = offHours.window;
   }
   const retention = fixture.opsPolicy?.retention;
   const secrets = (fixture.secretManager?.secrets ?? []).map((secret) => lastSegment(secret.name));

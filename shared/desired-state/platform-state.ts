@@ -7,6 +7,29 @@ import { EmailSchema, NodeCountSchema, RoleTemplateNameSchema, TimestampSchema }
  * so that the policy document stays small however many users there are.
  */
 
+/** `HH:MM`, 24-hour. */
+const ClockTimeSchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-hour)');
+
+/**
+ * A GPU pool's off-hours window (ops catalog §2.2): the gpu-offhours runbook scales the pool down
+ * at `scaleDownAt` on weekday evenings and restores its bounds at `scaleUpAt` on weekday mornings;
+ * with `weekends: 'off'` it stays down from Friday evening to Monday morning, with `on` the window
+ * is every night. The schedules are derived from it, and drift expects the night bounds inside it.
+ */
+const OffHoursWindowSchema = z
+  .object({
+    /** IANA zone the times are read in. */
+    timeZone: z.string().min(1),
+    scaleDownAt: ClockTimeSchema,
+    scaleUpAt: ClockTimeSchema,
+    weekends: z.enum(['off', 'on']),
+  })
+  .strict()
+  .refine((window) => window.scaleDownAt !== window.scaleUpAt, {
+    message: 'must differ from scaleUpAt',
+    path: ['scaleDownAt'],
+  });
+
 const GpuPoolPolicySchema = z
   .object({
     /** The autoscaling bounds the pool should have (per zone); drift is measured against them. */
@@ -19,6 +42,8 @@ const GpuPoolPolicySchema = z
       }),
     /** Hard ceiling no command may exceed, per zone (budget or quota). */
     limits: z.object({ maxNodesPerZone: NodeCountSchema }).strict(),
+    /** When the pool is scaled down for the night; absent: never. */
+    offHours: OffHoursWindowSchema.optional(),
   })
   .strict();
 
@@ -215,6 +240,7 @@ const UserStateSchema = z
   .strict();
 
 type GpuPoolPolicy = z.infer<typeof GpuPoolPolicySchema>;
+type OffHoursWindow = z.infer<typeof OffHoursWindowSchema>;
 type RoleTemplate = z.infer<typeof RoleTemplateSchema>;
 type AccessPolicy = z.infer<typeof AccessPolicySchema>;
 type PlatformState = z.infer<typeof PlatformStateSchema>;
@@ -227,6 +253,7 @@ export type {
   AccessPolicy,
   AuthoritativeBinding,
   GpuPoolPolicy,
+  OffHoursWindow,
   PlatformState,
   ReconcileMode,
   ReconcilePolicy,
@@ -237,6 +264,7 @@ export {
   AccessPolicySchema,
   AuthoritativeBindingSchema,
   GpuPoolPolicySchema,
+  OffHoursWindowSchema,
   PlatformStateSchema,
   ReconcileModeSchema,
   ReconcilePolicySchema,

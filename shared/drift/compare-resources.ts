@@ -1,8 +1,10 @@
 import type { PlatformState, UserState } from '../desired-state';
 import type { NodePoolView, ServiceAccountKeyView, SqlBackupRunView } from '../gcp';
 import { applyRetention } from '../operations/filestore/filestore-backups-prune';
+import { keysPastMaxAge } from '../operations/keys/key-policy';
 import { type PrunedRun, sqlBackupsPrune } from '../operations/sql/sql-backups-prune';
 import { backupRunTime } from '../operations/sql/sql-instance';
+import { inOffHoursWindow } from '../schedules/off-hours';
 import { fixWith, type UnmodedFinding } from './drift-finding';
 import type { LiveFilestoreInstance, LiveSqlInstance } from './live-state';
 
@@ -14,7 +16,6 @@ import type { LiveFilestoreInstance, LiveSqlInstance } from './live-state';
  */
 
 const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
 
 /** Ops catalog §8: the last successful Cloud SQL backup may be at most this old (a daily job plus slack). */
 const SQL_BACKUP_MAX_AGE_HOURS = 26;
@@ -24,46 +25,68 @@ const FILESTORE_RPO_HOURS = 24;
 
 const hoursBetween = (from: string, to: string): number => (Date.parse(to) - Date.parse(from)) / HOUR_MS;
 
-/** The GPU pools' autoscaling against `gpuPools` (manual bumps), and against the hard ceiling. */
+type Bounds = { enabled: boolean; minNodeCount: number; maxNodeCount: number };
+
+const sameBounds = (a: Bounds, b: Bounds): boolean =>
+  a.enabled === b.enabled && a.minNodeCount === b.minNodeCount && a.maxNodeCount === b.maxNodeCount;
+
+const describeBounds = (bounds: Bounds): string =>
+  bounds.enabled ? `${bounds.minNodeCount}–${bounds.maxNodeCount}` : 'not at all';
+
+/**
+ * The GPU pools' autoscaling against `gpuPools`: the day bounds outside the pool's off-hours window,
+ * the night bounds (minimum 0, the day maximum) inside it, as the gpu-offhours runbook leaves them.
+ * Catches manual bumps, an evening scale-down that never ran, and a morning restore that did not.
+ */
 const compareGpuPools = (
   platform: PlatformState,
   nodePools: Readonly<Record<string, NodePoolView>>,
+  now: string,
 ): UnmodedFinding[] => {
   const findings: UnmodedFinding[] = [];
   for (const [pool, policy] of Object.entries(platform.gpuPools)) {
     const live = nodePools[pool];
     if (!live) continue;
-    const desired = policy.autoscaling;
-    const actual = {
+    const day = policy.autoscaling;
+    const night =
+      policy.offHours !== undefined && day.enabled && inOffHoursWindow(policy.offHours, new Date(now));
+    const desired: Bounds = night ? { enabled: true, minNodeCount: 0, maxNodeCount: day.maxNodeCount } : day;
+    const actual: Bounds = {
       enabled: live.autoscaling.enabled,
       minNodeCount: live.autoscaling.minNodeCount,
       maxNodeCount: live.autoscaling.maxNodeCount,
     };
-    if (
-      desired.enabled === actual.enabled &&
-      desired.minNodeCount === actual.minNodeCount &&
-      desired.maxNodeCount === actual.maxNodeCount
-    ) {
-      continue;
-    }
+    if (sameBounds(desired, actual)) continue;
     const overCeiling = actual.maxNodeCount > policy.limits.maxNodesPerZone;
+    const window = policy.offHours
+      ? `${policy.offHours.scaleDownAt}–${policy.offHours.scaleUpAt} ${policy.offHours.timeZone}`
+      : '';
+    const missedScaleDown = night && sameBounds(actual, day);
+    const missedRestore =
+      !night &&
+      policy.offHours !== undefined &&
+      sameBounds(actual, { enabled: true, minNodeCount: 0, maxNodeCount: day.maxNodeCount });
+    const why = missedScaleDown
+      ? `: inside the off-hours window (${window}) the pool keeps its day bounds, so the evening scale-down did not run`
+      : missedRestore
+        ? `: outside the off-hours window (${window}) the pool still has its night bounds, so the morning restore did not run`
+        : ` (a manual change${night ? `; inside the off-hours window (${window})` : ', or an off-hours run that did not restore them'})`;
     findings.push({
       resource: `gpu-pool/${pool}`,
-      kind: 'autoscaling-bounds',
-      severity: overCeiling ? 'high' : 'medium',
-      desired,
+      kind: missedScaleDown ? 'off-hours-not-applied' : 'autoscaling-bounds',
+      severity: overCeiling ? 'high' : missedScaleDown ? 'low' : 'medium',
+      desired: { ...desired, ...(policy.offHours ? { offHoursWindow: night } : {}) },
       actual,
-      message: `${pool} autoscales ${actual.enabled ? `${actual.minNodeCount}–${actual.maxNodeCount}` : 'not at all'} per zone, desired ${
-        desired.enabled ? `${desired.minNodeCount}–${desired.maxNodeCount}` : 'disabled'
-      } (a manual change, or an off-hours run that did not restore them)${
-        overCeiling ? `; above the ceiling of ${policy.limits.maxNodesPerZone} per zone` : ''
-      }`,
+      message: `${pool} autoscales ${describeBounds(actual)} per zone, desired ${
+        desired.enabled ? describeBounds(desired) : 'disabled'
+      }${why}${overCeiling ? `; above the ceiling of ${policy.limits.maxNodesPerZone} per zone` : ''}`,
       ...(desired.enabled
         ? {
             fix: fixWith('gpu.autoscaling.set', {
               pool,
               min: desired.minNodeCount,
               max: desired.maxNodeCount,
+              ...(night ? { offHours: true } : {}),
             }),
           }
         : {}),
@@ -308,9 +331,8 @@ const compareKeys = (
     const resource = `keys/${account}`;
     const fix = fixWith('keys.rotate', { serviceAccount: account });
     const active = live.filter((key) => !key.disabled);
-    const ageDays = (key: ServiceAccountKeyView): number =>
-      Math.floor((Date.parse(now) - Date.parse(key.validAfterTime)) / DAY_MS);
-    const old = active.filter((key) => ageDays(key) > maxAgeDays);
+    // The same rule keys.check rotates by, so the schedule fixes what drift reports.
+    const old = keysPastMaxAge(live, now, maxAgeDays);
     if (old.length > 0) {
       findings.push({
         resource,
@@ -318,10 +340,10 @@ const compareKeys = (
         severity: 'high',
         desired: { maxAgeDays },
         actual: {
-          keys: old.map((key) => ({ id: key.id, validAfterTime: key.validAfterTime, ageDays: ageDays(key) })),
+          keys: old.map((key) => ({ id: key.id, validAfterTime: key.validAfterTime, ageDays: key.ageDays })),
         },
-        message: `${account} has ${old.length === 1 ? 'an active key' : `${old.length} active keys`} older than ${maxAgeDays} days (${old
-          .map((key) => `${key.id.slice(0, 8)}…: ${ageDays(key)} days`)
+        message: `${account} has ${old.length === 1 ? 'an active key' : `${old.length} active keys`} at least ${maxAgeDays} days old (${old
+          .map((key) => `${key.id.slice(0, 8)}…: ${key.ageDays} days`)
           .join(', ')})`,
         fix,
       });

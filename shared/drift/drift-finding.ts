@@ -68,7 +68,9 @@ const cliLineFor = (type: OperationCommandType, args: Record<string, unknown>): 
     case 'user.remove':
       return `opsplane user remove ${text('email')}${args.keepProfile === true ? ' --keep-profile' : ''}`;
     case 'gpu.autoscaling.set':
-      return `opsplane gpu autoscaling --min ${text('min')} --max ${text('max')}${optional('pool', 'pool')}`;
+      return `opsplane gpu autoscaling --min ${text('min')} --max ${text('max')}${optional('pool', 'pool')}${
+        args.offHours === true ? ' --off-hours' : ''
+      }`;
     case 'gpu.scale':
       return `opsplane gpu scale --nodes ${text('nodes')}${optional('pool', 'pool')}`;
     case 'sql.backup':
@@ -85,6 +87,12 @@ const cliLineFor = (type: OperationCommandType, args: Record<string, unknown>): 
       return `opsplane keys rotate ${text('serviceAccount')}`;
     case 'keys.prune':
       return `opsplane keys prune ${text('serviceAccount')}`;
+    case 'keys.check':
+      return `opsplane keys check ${text('serviceAccount')}`;
+    case 'iam.bindings.reconcile':
+      return `opsplane iam reconcile ${text('policy')}${(Array.isArray(args.members) ? args.members : [])
+        .map((member) => ` --member ${shellWord(String(member))}`)
+        .join('')}`;
     default:
       return `(no CLI subcommand) submit ${type} with args ${JSON.stringify(args)}`;
   }

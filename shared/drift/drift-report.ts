@@ -76,7 +76,7 @@ const buildDriftReport = (
 ): DriftReport => {
   const raw: UnmodedFinding[] = [
     ...(live.access ? compareAccess(platform, users, live.access, live.now) : []),
-    ...compareGpuPools(platform, live.nodePools),
+    ...compareGpuPools(platform, live.nodePools, live.now),
     ...compareSql(platform, live.sql, live.now),
     ...compareFilestore(platform, live.filestore, live.now),
     ...compareKeys(platform, live.keys, users, live.now),

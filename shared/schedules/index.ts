@@ -1,5 +1,6 @@
 export * from './cron';
 export * from './manifest';
+export * from './off-hours';
 export * from './schedule-runs';
 export * from './schedule-tick';
 export * from './scheduler-jobs';

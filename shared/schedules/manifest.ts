@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type { PlatformState } from '../desired-state';
 import { ConfigError } from '../errors';
 import { createCronSchedule } from './cron';
@@ -52,62 +51,9 @@ interface ScheduleManifest {
   jobs: readonly ScheduledJob[];
 }
 
-/** `HH:MM`, 24-hour. */
-const ClockTimeSchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-hour)');
-
-/**
- * The GPU pool's off-hours window (the fixture's `opsPolicy.offHours`): scaled down on weekday
- * evenings and restored on weekday mornings; with `weekends: 'off'` the pool stays down from
- * Friday evening to Monday morning.
- */
-const OffHoursPolicySchema = z
-  .object({
-    /** Node pool; default the platform's GPU pool. */
-    nodePool: z.string().min(1).optional(),
-    timeZone: z.string().min(1),
-    scaleDownAt: ClockTimeSchema,
-    scaleUpAt: ClockTimeSchema,
-    /** `off`: no scale-up on Saturday and Sunday mornings, and no extra scale-down on their evenings. */
-    weekends: z.enum(['off', 'on']),
-  })
-  .strict();
-
-type OffHoursPolicy = z.infer<typeof OffHoursPolicySchema>;
-
-/** The ops catalog's off-hours window (§2.2), as the acme fixture states it. */
-const DEFAULT_OFF_HOURS: OffHoursPolicy = {
-  timeZone: 'America/Chicago',
-  scaleDownAt: '19:00',
-  scaleUpAt: '07:00',
-  weekends: 'off',
-};
-
-/**
- * The off-hours policy of a fixture (`opsPolicy.offHours`), or undefined when it states none.
- *
- * @throws ConfigError when it states one that is malformed.
- */
-const offHoursFromFixture = (fixture: unknown): OffHoursPolicy | undefined => {
-  const raw = (fixture as { opsPolicy?: { offHours?: Record<string, unknown> } } | undefined)?.opsPolicy
-    ?.offHours;
-  if (!raw) return undefined;
-  const weekdays = (raw.weekdays ?? {}) as Record<string, unknown>;
-  const parsed = OffHoursPolicySchema.safeParse({
-    ...(typeof raw.nodePool === 'string' ? { nodePool: raw.nodePool } : {}),
-    timeZone: raw.timezone ?? raw.timeZone,
-    scaleDownAt: weekdays.scaleDownAt,
-    scaleUpAt: weekdays.scaleUpAt,
-    weekends: raw.weekends,
-  });
-  if (!parsed.success) {
-    throw new ConfigError(`opsPolicy.offHours is invalid: ${parsed.error.issues[0]?.message ?? 'malformed'}`);
-  }
-  return parsed.data;
-};
-
 /** When the maintenance jobs run, in `timeZone`; chosen outside 01:00–03:00, which DST skips or repeats. */
 interface MaintenanceTimes {
-  /** Zone of the nightly jobs; default the off-hours zone. */
+  /** Zone of the nightly jobs; default the GPU pool's off-hours zone, else UTC. */
   timeZone: string;
   sqlBackup: string;
   filestoreBackup: string;
@@ -126,7 +72,6 @@ const DEFAULT_MAINTENANCE_CRONS = {
 } as const;
 
 interface ScheduleManifestOptions {
-  offHours?: OffHoursPolicy;
   maintenance?: Partial<MaintenanceTimes>;
   /** The command type the reconcile job sends. */
   reconcileCommand?: string;
@@ -163,9 +108,8 @@ const scheduleManifestFor = (
   platform: PlatformState,
   options: ScheduleManifestOptions = {},
 ): ScheduleManifest => {
-  const offHours = options.offHours ?? DEFAULT_OFF_HOURS;
   const times: MaintenanceTimes = {
-    timeZone: offHours.timeZone,
+    timeZone: platform.gpuPools[platform.gke.gpuPool]?.offHours?.timeZone ?? 'UTC',
     ...DEFAULT_MAINTENANCE_CRONS,
     ...options.maintenance,
   };
@@ -224,56 +168,57 @@ const scheduleManifestFor = (
       ),
     );
   }
-  const pool = offHours.nodePool ?? platform.gke.gpuPool;
-  const bounds = platform.gpuPools[pool]?.autoscaling;
-  if (!bounds)
-    throw new ConfigError(
-      `the off-hours policy names GPU pool ${pool}, which desired state has no policy for`,
-    );
-  const days = offHours.weekends === 'off' ? 'MON-FRI' : '*';
-  jobs.push(
-    {
-      name: 'gpu-offhours-evening',
-      description: `Scale GPU pool ${pool} down for the night (${offHours.scaleDownAt} ${offHours.timeZone}, ${days === '*' ? 'every day' : 'weekdays'})`,
-      cron: cronAt(offHours.scaleDownAt, days),
-      timeZone: offHours.timeZone,
-      target: {
-        kind: 'workflow',
-        workflow: GPU_OFFHOURS_WORKFLOW,
-        argument: { mode: 'evening', pool, reason: 'scheduled GPU off-hours scale-down' },
-      },
-    },
-    {
-      name: 'gpu-offhours-morning',
-      description: `Restore GPU pool ${pool} to its autoscaling bounds ${bounds.minNodeCount}-${bounds.maxNodeCount} (${offHours.scaleUpAt} ${offHours.timeZone})`,
-      cron: cronAt(offHours.scaleUpAt, days),
-      timeZone: offHours.timeZone,
-      target: {
-        kind: 'workflow',
-        workflow: GPU_OFFHOURS_WORKFLOW,
-        argument: {
-          mode: 'morning',
-          pool,
-          min: bounds.minNodeCount,
-          max: bounds.maxNodeCount,
-          reason: 'scheduled GPU off-hours restore',
+  for (const [pool, policy] of Object.entries(platform.gpuPools)) {
+    const offHours = policy.offHours;
+    if (!offHours) continue;
+    const bounds = policy.autoscaling;
+    const days = offHours.weekends === 'off' ? 'MON-FRI' : '*';
+    // The platform's GPU pool keeps the short names; any other pool's jobs carry its name.
+    const prefix = pool === platform.gke.gpuPool ? 'gpu-offhours' : `gpu-offhours-${jobNamePart(pool)}`;
+    jobs.push(
+      {
+        name: `${prefix}-evening`,
+        description: `Scale GPU pool ${pool} down for the night (${offHours.scaleDownAt} ${offHours.timeZone}, ${days === '*' ? 'every day' : 'weekdays'})`,
+        cron: cronAt(offHours.scaleDownAt, days),
+        timeZone: offHours.timeZone,
+        target: {
+          kind: 'workflow',
+          workflow: GPU_OFFHOURS_WORKFLOW,
+          argument: { mode: 'evening', pool, reason: 'scheduled GPU off-hours scale-down' },
         },
       },
-    },
-    {
-      name: 'reconcile',
-      description: 'Compare desired state with the live platform and report (or fix) drift',
-      cron: times.reconcile,
-      timeZone: 'UTC',
-      // Applies: changes only resources in enforce mode (their fixes through the normal command
-      // path, approvals included); everything else is reported in the reconcile's result.
-      target: command(
-        options.reconcileCommand ?? 'reconcile.run',
-        (options.reconcileCommand ?? 'reconcile.run') === 'reconcile.run' ? { apply: true } : {},
-        'scheduled reconcile',
-      ),
-    },
-  );
+      {
+        name: `${prefix}-morning`,
+        description: `Restore GPU pool ${pool} to its autoscaling bounds ${bounds.minNodeCount}-${bounds.maxNodeCount} (${offHours.scaleUpAt} ${offHours.timeZone})`,
+        cron: cronAt(offHours.scaleUpAt, days),
+        timeZone: offHours.timeZone,
+        target: {
+          kind: 'workflow',
+          workflow: GPU_OFFHOURS_WORKFLOW,
+          argument: {
+            mode: 'morning',
+            pool,
+            min: bounds.minNodeCount,
+            max: bounds.maxNodeCount,
+            reason: 'scheduled GPU off-hours restore',
+          },
+        },
+      },
+    );
+  }
+  jobs.push({
+    name: 'reconcile',
+    description: 'Compare desired state with the live platform and report (or fix) drift',
+    cron: times.reconcile,
+    timeZone: 'UTC',
+    // Applies: changes only resources in enforce mode (their fixes through the normal command
+    // path, approvals included); everything else is reported in the reconcile's result.
+    target: command(
+      options.reconcileCommand ?? 'reconcile.run',
+      (options.reconcileCommand ?? 'reconcile.run') === 'reconcile.run' ? { apply: true } : {},
+      'scheduled reconcile',
+    ),
+  });
   return validateManifest({ jobs });
 };
 
@@ -310,7 +255,6 @@ const jobNamed = (manifest: ScheduleManifest, name: string): ScheduledJob => {
 export type {
   CommandTarget,
   MaintenanceTimes,
-  OffHoursPolicy,
   ScheduledJob,
   ScheduleManifest,
   ScheduleManifestOptions,
@@ -320,11 +264,8 @@ export type {
 export {
   COMMANDS_TOPIC,
   DEFAULT_MAINTENANCE_CRONS,
-  DEFAULT_OFF_HOURS,
   GPU_OFFHOURS_WORKFLOW,
   jobNamed,
-  OffHoursPolicySchema,
-  offHoursFromFixture,
   scheduleManifestFor,
   validateManifest,
 };

@@ -6,13 +6,17 @@ import { gpuPoolPolicy, gpuPoolRef, gpuPoolTarget } from './gpu-pool';
 
 /**
  * `gpu.autoscaling.set`: set the GPU pool's per-zone autoscaling bounds. It declares what the pool
- * should be, so on success it also records the bounds in desired state (reconcile then keeps them).
+ * should be, so on success it also records the bounds in desired state (reconcile then keeps them),
+ * except with `offHours`: the gpu-offhours runbook's night bounds, which drift expects inside the
+ * pool's off-hours window only, while desired state keeps the day bounds the morning restores.
  */
 
 interface GpuAutoscalingPlan extends BasePlan {
   pool: NodePoolRef;
   before: AutoscalingView;
   after: AutoscalingView;
+  /** True: night bounds; desired state is left as it is. */
+  offHours: boolean;
 }
 
 const sameBounds = (a: AutoscalingView, b: AutoscalingView): boolean =>
@@ -66,14 +70,18 @@ const gpuAutoscalingSet: OperationModule<'gpu.autoscaling.set', NodePoolView, Gp
     if (before.totalMaxNodeCount !== undefined) {
       warnings.push('the pool used whole-pool (total*) bounds; they are replaced by per-zone bounds');
     }
+    const offHours = args.offHours === true;
     return {
-      summary: `${pool.pool}: autoscaling ${before.enabled ? `${before.minNodeCount}–${before.maxNodeCount}` : 'off'} → ${args.min}–${args.max} per zone`,
+      summary: `${pool.pool}: autoscaling ${before.enabled ? `${before.minNodeCount}–${before.maxNodeCount}` : 'off'} → ${args.min}–${args.max} per zone${
+        offHours ? ' for the off-hours window (desired state keeps the day bounds)' : ''
+      }`,
       changes,
       warnings,
       noop: sameBounds(before, after),
       pool,
       before,
       after,
+      offHours,
     };
   },
 
@@ -88,6 +96,7 @@ const gpuAutoscalingSet: OperationModule<'gpu.autoscaling.set', NodePoolView, Gp
         );
       }
     }
+    if (plan.offHours) return;
     await deps.desiredState.updatePlatform((state) => {
       const policy = state.gpuPools[plan.pool.pool];
       if (!policy) return state;

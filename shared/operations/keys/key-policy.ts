@@ -53,6 +53,8 @@ interface KeyInventory {
     /** Every version in every state, newest first; empty when the secret does not exist. */
     versions: VersionState[];
   };
+  /** The key policy's holders of a copy who are not managed users (departed), sorted. */
+  departedHolders: string[];
 }
 
 const HOUR_MS = 3_600_000;
@@ -122,6 +124,24 @@ const toVersionState = (version: SecretVersionView): VersionState => ({
 const daysBetween = (from: string, to: string): number =>
   Math.floor((Date.parse(to) - Date.parse(from)) / DAY_MS);
 
+/** An enabled key past the key policy's age, with its age in whole days. */
+type OverdueKey<T extends KeyState> = T & { ageDays: number };
+
+/**
+ * The one rule of key age, shared by the scheduled check (`keys.check`) and drift (`key-age`): an
+ * ENABLED user-managed key at least `maxAgeDays` old must be rotated away, whichever key it is. An
+ * old key left enabled beside a newer one (a rotation left half-done) counts as much as an old
+ * newest key, because whoever still uses it keeps an overdue credential working. Oldest first.
+ */
+const keysPastMaxAge = <T extends KeyState>(
+  keys: readonly T[],
+  now: string,
+  maxAgeDays: number,
+): Array<OverdueKey<T>> =>
+  oldestFirst(keys.filter((key) => !key.disabled))
+    .map((key) => ({ ...key, ageDays: daysBetween(key.validAfterTime, now) }))
+    .filter((key) => key.ageDays >= maxAgeDays);
+
 /**
  * The key a secret version holds, by time: the newest key created at or before the version (a
  * rotation creates the key, then stores it). Secret payloads are never read to find out. When the
@@ -143,10 +163,13 @@ const keyTarget = {
   async observe(
     args: { serviceAccount: string },
     platform: PlatformState,
-    deps: Pick<ObserveDeps, 'iam' | 'secrets' | 'clock'>,
+    deps: Pick<ObserveDeps, 'iam' | 'secrets' | 'clock' | 'desiredState'>,
   ): Promise<KeyInventory> {
-    const secret = keySecretRef(platform, keyAccountPolicy(platform, args.serviceAccount));
+    const policy = keyAccountPolicy(platform, args.serviceAccount);
+    const secret = keySecretRef(platform, policy);
     const keys = await deps.iam.listKeys(args.serviceAccount);
+    const managed = await Promise.all(policy.holders.map((holder) => deps.desiredState.getUser(holder)));
+    const departedHolders = policy.holders.filter((_, index) => !managed[index]).sort();
     let versions: SecretVersionView[] = [];
     let exists = true;
     try {
@@ -160,6 +183,7 @@ const keyTarget = {
       observedAt: deps.clock.now().toISOString(),
       keys: oldestFirst(keys.map(toKeyState)),
       secret: { ...secret, exists, versions: versions.map(toVersionState) },
+      departedHolders,
     };
   },
 };
@@ -185,7 +209,7 @@ const describeKey = (
   state: key.disabled ? 'DISABLED' : 'ENABLED',
 });
 
-export type { KeyAccountPolicy, KeyInventory, KeySecretRef, KeyState, VersionState };
+export type { KeyAccountPolicy, KeyInventory, KeySecretRef, KeyState, OverdueKey, VersionState };
 export {
   DAY_MS,
   daysBetween,
@@ -195,6 +219,7 @@ export {
   keyChangeResource,
   keyHeldBy,
   keySecretRef,
+  keysPastMaxAge,
   keysResource,
   keyTarget,
   newestKey,

@@ -31,13 +31,19 @@ import {
  * create and the stored version right after addVersion, so a re-run after a crash anywhere can tell
  * a stored key (kept) from one whose material was lost (deleted and created again), and adopts a
  * version it added but did not get to record instead of adding another.
+ *
+ * Departed holders (desired state's `holders` of the account who are no longer managed users) are
+ * cleared from the key policy with the old keys: the copies they held are dead, and they must not
+ * be handed the new one. Otherwise drift's `key-held-by-unmanaged` finding, and reconcile's
+ * rotation, would come back for ever. Active holders stay: the plan tells the operator to hand them
+ * the new key, and offboarding one later must still know to rotate it.
  */
 
 /** Progress step: `{ keyId }` of the key this rotation created. */
 const CREATE_STEP = 'createKey';
 /** Progress step: `{ version, storedAt }`, the version holding the new key and when it was stored. */
 const STORE_STEP = 'storeKey';
-/** Progress step: the old keys and versions are retired; `{ deletedKeyIds, disabledVersions }`. */
+/** Progress step: the old keys and versions are retired; `{ deletedKeyIds, disabledVersions, clearedHolders }`. */
 const RETIRE_STEP = 'retireOldKeys';
 /** The name of the parked wait (OperationPendingError) of the grace period. */
 const GRACE_STEP = 'gracePeriod';
@@ -63,6 +69,8 @@ interface KeysRotatePlan extends BasePlan {
   knownVersion: number;
   /** Versions ENABLED at plan time: disabled after the grace period. */
   versionsToDisable: number[];
+  /** Holders who are not managed users at plan time: cleared from desired state once the old keys are deleted. */
+  departedHolders: string[];
 }
 
 /** The key this rotation created and stored, as recorded. */
@@ -160,6 +168,14 @@ const changesOf = (plan: Omit<KeysRotatePlan, 'summary' | 'changes' | 'warnings'
       to: null,
     });
   }
+  for (const holder of plan.departedHolders) {
+    changes.push({
+      resource: `desiredState/keys/${serviceAccount}/holders/${holder}`,
+      field: 'holder',
+      from: holder,
+      to: null,
+    });
+  }
   return changes;
 };
 
@@ -253,7 +269,22 @@ const retireOldKeys = async (plan: KeysRotatePlan, deps: OperationDeps): Promise
     }
   }
   for (const id of retiring) await iam.deleteKey(account, id);
-  await deps.progress.recordStep(RETIRE_STEP, { deletedKeyIds: retiring, disabledVersions });
+  const clearedHolders = plan.departedHolders;
+  if (clearedHolders.length > 0) {
+    await deps.desiredState.updatePlatform((state) => {
+      const policy = state.keys.serviceAccounts[account];
+      if (!policy) return state;
+      const holders = policy.holders.filter((holder) => !clearedHolders.includes(holder));
+      return {
+        ...state,
+        keys: {
+          ...state.keys,
+          serviceAccounts: { ...state.keys.serviceAccounts, [account]: { ...policy, holders } },
+        },
+      };
+    });
+  }
+  await deps.progress.recordStep(RETIRE_STEP, { deletedKeyIds: retiring, disabledVersions, clearedHolders });
 };
 
 /** `keys.rotate`: see the file comment. */
@@ -285,13 +316,20 @@ const keysRotate: OperationModule<'keys.rotate', KeyInventory, KeysRotatePlan> =
       versionsToDisable: observed.secret.versions
         .filter((version) => version.state === 'ENABLED')
         .map((version) => version.version),
+      departedHolders: observed.departedHolders.filter((holder) => policy.holders.includes(holder)),
     };
 
     const enabled = observed.keys.filter((key) => !key.disabled);
     const warnings: string[] = [];
-    if (policy.holders.length > 0 && enabled.length > 0) {
+    const activeHolders = policy.holders.filter((holder) => !body.departedHolders.includes(holder));
+    if (activeHolders.length > 0 && enabled.length > 0) {
       warnings.push(
-        `people hold copies of the old key: ${policy.holders.join(', ')}; it stops working when it is disabled after the ${graceHours}h grace period: hand them the new key from secret ${secret.secretId}`,
+        `people hold copies of the old key: ${activeHolders.join(', ')}; it stops working when it is disabled after the ${graceHours}h grace period: hand them the new key from secret ${secret.secretId}`,
+      );
+    }
+    if (body.departedHolders.length > 0) {
+      warnings.push(
+        `${body.departedHolders.join(', ')} ${body.departedHolders.length === 1 ? 'holds' : 'hold'} a copy but ${body.departedHolders.length === 1 ? 'is not a managed user' : 'are not managed users'}: their copy dies with the old key, and they are cleared from the key policy's holders`,
       );
     }
     if (enabled.length > 1) {
@@ -367,10 +405,20 @@ const keysRotate: OperationModule<'keys.rotate', KeyInventory, KeysRotatePlan> =
         { versions: versions.map((version) => ({ version: version.version, state: version.state })) },
       );
     }
+    const platform = await deps.desiredState.getPlatform();
+    const stillHeld = (platform.keys.serviceAccounts[plan.serviceAccount]?.holders ?? []).filter((holder) =>
+      plan.departedHolders.includes(holder),
+    );
+    if (stillHeld.length > 0) {
+      throw new VerificationFailedError(
+        `${plan.serviceAccount}: desired state still names departed holders of the deleted keys: ${stillHeld.join(', ')}`,
+      );
+    }
     return {
       serviceAccount: plan.serviceAccount,
       secretId: plan.secret.secretId,
       secretCreated: !plan.secret.exists,
+      clearedHolders: plan.departedHolders,
       newKeyId: stored.keyId,
       storedVersion: stored.version,
       deletedKeyIds: [...plan.makeRoomKeyIds, ...plan.retireKeyIds],

@@ -37,9 +37,12 @@ describe('drift.report on the local stack', () => {
     expect({ status: record.status, error: record.error?.message }).toEqual({ status: 'succeeded' });
     const findings = (record.result?.findings ?? []) as DriftFinding[];
     const fixes = findings.flatMap((finding) => (finding.fix ? [finding.fix.cli] : []));
+    // The GPU fix sets night bounds when the stack's clock is inside the off-hours window.
+    expect(fixes).toContainEqual(
+      expect.stringMatching(/^opsplane gpu autoscaling --min 0 --max 2 --pool gpu-a100-pool( --off-hours)?$/),
+    );
     expect(fixes).toEqual(
       expect.arrayContaining([
-        'opsplane gpu autoscaling --min 0 --max 2 --pool gpu-a100-pool',
         'opsplane user remove liam.obrien@acme.ai',
         'opsplane keys rotate gsa-metaflow-prod@acme-ml-prod.iam.gserviceaccount.com',
         'opsplane keys rotate ci-terraform@acme-ml-prod.iam.gserviceaccount.com',

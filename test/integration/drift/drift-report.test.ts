@@ -9,6 +9,7 @@ import {
 } from '../../../shared/drift';
 import type { PlatformApis } from '../../../shared/operations';
 import { driftReport } from '../../../shared/operations/drift/drift-report';
+import { requirePermission } from '../../../shared/runtime/authorization';
 import { ManualClock } from '../../../shared/time';
 import { resourceManagerV3ClientFor } from '../../helpers/iam-clients';
 import { desiredStateForTest, runOperation } from '../../helpers/operation-runner';
@@ -27,8 +28,9 @@ import { startFixtureSimulator } from '../../helpers/simulator';
  * - The K8s secret `kubeflow/user-gcp-sa` holding acme-kf-user's legacy key is not visible through
  *   the adapters; the key itself is reported as too old (fix: keys.rotate).
  * Reported, but without a command (a human acts): grace.kim's console IAP grant outside Terraform's
- * authoritative binding, acme-metaflow-pg-2's deletion protection (no command patches instance
- * settings). james.okafor's legacy roles/editor is fixed by iam.bindings.reconcile (with approval).
+ * authoritative binding (two sources of truth disagree; Terraform's is settled in Terraform).
+ * james.okafor's legacy roles/editor is fixed by iam.bindings.reconcile (with approval), and
+ * acme-metaflow-pg-2's deletion protection by sql.protect.
  */
 
 const NOW = '2025-06-02T09:00:00Z';
@@ -182,6 +184,12 @@ describe('drift report against the fixture simulator', () => {
     // Counts agree with the findings.
     expect(result.counts.total).toBe(result.findings.length);
     expect(result.counts.fixable).toBe(result.findings.filter((finding) => finding.fix).length);
+    // Every fix can be typed as a CLI line, and the scheduled reconcile may submit it (enforce mode).
+    for (const { fix } of result.findings) {
+      if (!fix) continue;
+      expect(fix.cli).toMatch(/^opsplane /);
+      expect(() => requirePermission(platform.access, 'schedule:reconcile', fix.command.type)).not.toThrow();
+    }
   });
 
   it('reads each policy once, whatever the number of users', async () => {

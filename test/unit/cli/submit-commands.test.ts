@@ -43,6 +43,13 @@ describe('command subcommands', () => {
     [['keys', 'rotate', SA, '--grace-hours', '1.5'], 'keys.rotate', { serviceAccount: SA, graceHours: 1.5 }],
     [['keys', 'prune', SA], 'keys.prune', { serviceAccount: SA }],
     [['keys', 'check', SA], 'keys.check', { serviceAccount: SA }],
+    [['iam', 'reconcile', 'project'], 'iam.bindings.reconcile', { policy: 'project' }],
+    [['iam', 'reconcile', 'iap'], 'iam.bindings.reconcile', { policy: 'iap' }],
+    [
+      ['iam', 'reconcile', 'project', '--member', 'user:a@acme.ai', '--member', 'user:b@acme.ai'],
+      'iam.bindings.reconcile',
+      { policy: 'project', members: ['user:a@acme.ai', 'user:b@acme.ai'] },
+    ],
     [['sql', 'backup', 'acme-metaflow-pg-2'], 'sql.backup', { instance: 'acme-metaflow-pg-2' }],
     [
       ['sql', 'backup', 'acme-metaflow-pg-2', '--description', 'pre-upgrade OPS-123'],
@@ -101,6 +108,11 @@ describe('command subcommands', () => {
       ['gpu', 'autoscaling', '--min', '0', '--max', '3', '--pool', 'gpu-a100-pool'],
       'gpu.autoscaling.set',
       { min: 0, max: 3, pool: 'gpu-a100-pool' },
+    ],
+    [
+      ['gpu', 'autoscaling', '--min', '0', '--max', '2', '--off-hours'],
+      'gpu.autoscaling.set',
+      { min: 0, max: 2, offHours: true },
     ],
     [['approve', 'op-1'], 'approval.grant', { operationId: 'op-1' }],
     [
@@ -203,6 +215,9 @@ describe('command subcommands', () => {
     [['user', 'role', 'ada@acme.ai', '--role', 'Admin'], /--role: must be a role template name/],
     [['user', 'remove', 'ada@acme.ai', '--role', 'x'], /Unknown option '--role'/],
     [['keys', 'rotate', 'terraform'], /SERVICE_ACCOUNT: must be a service account email/],
+    [['iam', 'reconcile', 'org'], /POLICY: .*project.*iap/],
+    [['iam', 'reconcile'], /iam reconcile takes one POLICY \(got none\)/],
+    [['iam', 'reconcile', 'project', '--member', 'liam'], /--member/],
     [['keys', 'rotate', SA, '--grace-hours', 'soon'], /--grace-hours must be a number, got "soon"/],
     [['keys', 'rotate', SA, '--grace-hours', '9999'], /--grace-hours: Too big/],
     [['sql', 'backup', 'Bad_Instance'], /INSTANCE: must be a Cloud SQL instance id/],
@@ -248,6 +263,7 @@ describe('command subcommands', () => {
     ['state', /opsplane state set PATH VALUE/],
     ['ops', /opsplane ops show ID/],
     ['gpu', /opsplane gpu scale --nodes N/],
+    ['iam', /opsplane iam reconcile POLICY/],
   ])('prints the usage of "%s" alone (exit 2) and with --help (exit 0)', async (group, usage) => {
     // Prepare
     const { ctx, out, clearOutput } = await makeFakeCli();
@@ -280,6 +296,7 @@ describe('command subcommands', () => {
       'opsplane schedules',
       'opsplane drift',
       'opsplane reconcile',
+      'opsplane iam reconcile POLICY',
       'opsplane sql prune INSTANCE',
       'opsplane filestore snapshot INSTANCE',
       'opsplane deny ID',

@@ -290,9 +290,25 @@ describe('compareGpuPools', () => {
     sizeByZone: {},
   });
 
+  /** Monday 12:00 and 23:00, Saturday 12:00, in Chicago (CDT). */
+  const MONDAY_NOON = '2025-06-02T17:00:00Z';
+  const MONDAY_NIGHT = '2025-06-03T04:00:00Z';
+  const SATURDAY_NOON = '2025-06-07T17:00:00Z';
+  /** Day bounds 1-2, scaled down 19:00 to 07:00 on weekdays, down all weekend. */
+  const withOffHours: PlatformState = {
+    ...PLATFORM,
+    gpuPools: {
+      'gpu-a100-pool': {
+        autoscaling: { enabled: true, minNodeCount: 1, maxNodeCount: 2 },
+        limits: { maxNodesPerZone: 2 },
+        offHours: { timeZone: 'America/Chicago', scaleDownAt: '19:00', scaleUpAt: '07:00', weekends: 'off' },
+      },
+    },
+  };
+
   it('reports bounds that differ, fixed by gpu.autoscaling.set to the desired ones', () => {
     // Act
-    const findings = compareGpuPools(PLATFORM, { 'gpu-a100-pool': pool(0, 3) });
+    const findings = compareGpuPools(PLATFORM, { 'gpu-a100-pool': pool(0, 3) }, MONDAY_NOON);
     // Assert
     expect(only(findings, 'autoscaling-bounds')).toMatchObject({
       desired: { minNodeCount: 0, maxNodeCount: 2 },
@@ -306,7 +322,38 @@ describe('compareGpuPools', () => {
 
   it('finds nothing when the bounds match', () => {
     // Act, Assert
-    expect(compareGpuPools(PLATFORM, { 'gpu-a100-pool': pool(0, 2) })).toEqual([]);
+    expect(compareGpuPools(PLATFORM, { 'gpu-a100-pool': pool(0, 2) }, MONDAY_NOON)).toEqual([]);
+  });
+
+  it('expects the day bounds outside the off-hours window and the night bounds inside it', () => {
+    // Act
+    const dayAtDay = compareGpuPools(withOffHours, { 'gpu-a100-pool': pool(1, 2) }, MONDAY_NOON);
+    const nightAtNight = compareGpuPools(withOffHours, { 'gpu-a100-pool': pool(0, 2) }, MONDAY_NIGHT);
+    const nightOnSaturday = compareGpuPools(withOffHours, { 'gpu-a100-pool': pool(0, 2) }, SATURDAY_NOON);
+    const nightAtDay = compareGpuPools(withOffHours, { 'gpu-a100-pool': pool(0, 2) }, MONDAY_NOON);
+    const dayAtNight = compareGpuPools(withOffHours, { 'gpu-a100-pool': pool(1, 2) }, MONDAY_NIGHT);
+    const bumpedAtNight = compareGpuPools(withOffHours, { 'gpu-a100-pool': pool(0, 3) }, MONDAY_NIGHT);
+    // Assert
+    expect([...dayAtDay, ...nightAtNight, ...nightOnSaturday]).toEqual([]);
+    expect(only(nightAtDay, 'autoscaling-bounds')).toMatchObject({
+      desired: { minNodeCount: 1, maxNodeCount: 2, offHoursWindow: false },
+      fix: { command: { args: { pool: 'gpu-a100-pool', min: 1, max: 2 } } },
+    });
+    expect(only(nightAtDay, 'autoscaling-bounds').message).toMatch(/the morning restore did not run/);
+    expect(only(dayAtNight, 'off-hours-not-applied')).toMatchObject({
+      severity: 'low',
+      desired: { minNodeCount: 0, maxNodeCount: 2, offHoursWindow: true },
+      fix: {
+        command: { args: { pool: 'gpu-a100-pool', min: 0, max: 2, offHours: true } },
+        cli: 'opsplane gpu autoscaling --min 0 --max 2 --pool gpu-a100-pool --off-hours',
+      },
+    });
+    expect(only(dayAtNight, 'off-hours-not-applied').message).toMatch(
+      /inside the off-hours window \(19:00–07:00 America\/Chicago\).*the evening scale-down did not run/,
+    );
+    expect(only(bumpedAtNight, 'autoscaling-bounds').message).toMatch(
+      /a manual change; inside the off-hours window/,
+    );
   });
 });
 

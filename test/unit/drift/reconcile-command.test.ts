@@ -130,7 +130,7 @@ describe('opsplane reconcile', () => {
       {
         operationId: 'key-1-1',
         type: 'gpu.autoscaling.set',
-        cli: 'opsplane gpu autoscaling --min 0 --max 2 --pool gpu-a100-pool',
+        cli: 'opsplane gpu autoscaling --min 0 --max 2 --pool gpu-a100-pool --off-hours',
       },
     ]);
   });

@@ -199,7 +199,7 @@ describe('reconcile.run', () => {
     // Assert
     expect(plan.noop).toBe(true);
     expect(plan.reconcile.commands.map((command) => command.cli)).toEqual([
-      'opsplane gpu autoscaling --min 0 --max 2 --pool gpu-a100-pool',
+      'opsplane gpu autoscaling --min 0 --max 2 --pool gpu-a100-pool --off-hours',
     ]);
     expect(submitted).toEqual([]);
     expect(result).toMatchObject({ apply: false, submitted: [], commands: plan.reconcile.commands });
@@ -224,7 +224,7 @@ describe('reconcile.run', () => {
     expect(submitted).toEqual([
       {
         type: 'gpu.autoscaling.set',
-        args: { pool: 'gpu-a100-pool', min: 0, max: 2 },
+        args: { pool: 'gpu-a100-pool', min: 0, max: 2, offHours: true },
         actor: 'schedule:reconcile',
         reason: 'reconcile reconcile@2025-06-02T09:00:00.000Z: gpu-pool/gpu-a100-pool:autoscaling-bounds',
         dryRun: false,
@@ -235,7 +235,7 @@ describe('reconcile.run', () => {
       {
         operationId: 'reconcile@2025-06-02T09:00:00.000Z-1',
         type: 'gpu.autoscaling.set',
-        cli: 'opsplane gpu autoscaling --min 0 --max 2 --pool gpu-a100-pool',
+        cli: 'opsplane gpu autoscaling --min 0 --max 2 --pool gpu-a100-pool --off-hours',
       },
     ]);
   });
@@ -252,7 +252,7 @@ describe('reconcile.run', () => {
         {
           id: 'reconcile@2025-06-02T08:45:00.000Z-1',
           type: 'gpu.autoscaling.set',
-          args: { max: 2, min: 0, pool: 'gpu-a100-pool' },
+          args: { max: 2, min: 0, offHours: true, pool: 'gpu-a100-pool' },
         },
       ],
     });
@@ -266,7 +266,7 @@ describe('reconcile.run', () => {
       {
         operationId: 'reconcile@2025-06-02T08:45:00.000Z-1',
         type: 'gpu.autoscaling.set',
-        cli: 'opsplane gpu autoscaling --min 0 --max 2 --pool gpu-a100-pool',
+        cli: 'opsplane gpu autoscaling --min 0 --max 2 --pool gpu-a100-pool --off-hours',
       },
     ]);
   });

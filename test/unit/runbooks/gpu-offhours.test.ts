@@ -62,7 +62,7 @@ describe('gpu-offhours runbook', () => {
     expect(run.outcome.state).toBe('SUCCEEDED');
     expect(timeline(run)).toEqual([
       'gpu.workloads {}',
-      'gpu.autoscaling.set {"min":0,"max":3}',
+      'gpu.autoscaling.set {"min":0,"max":3,"offHours":true}',
       'gpu.workloads {}',
       'gpu.workloads {}',
       'gpu.workloads {}',
@@ -168,7 +168,7 @@ describe('gpu-offhours runbook', () => {
     // Assert
     expect(timeline(run)).toEqual([
       'gpu.workloads {"pool":"gpu-a100-pool"}',
-      'gpu.autoscaling.set {"min":0,"max":2,"pool":"gpu-a100-pool"}',
+      'gpu.autoscaling.set {"min":0,"max":2,"offHours":true,"pool":"gpu-a100-pool"}',
       'gpu.workloads {"pool":"gpu-a100-pool"}',
       'gpu.scale {"nodes":0,"pool":"gpu-a100-pool"}',
       'gpu.autoscaling.set {"min":2,"max":2,"pool":"gpu-a100-pool"}',
@@ -184,7 +184,7 @@ describe('gpu-offhours runbook', () => {
     expect(run.outcome.state).toBe('SUCCEEDED');
     expect(timeline(run)).toEqual([
       'gpu.workloads {}',
-      'gpu.autoscaling.set {"min":0,"max":3}',
+      'gpu.autoscaling.set {"min":0,"max":3,"offHours":true}',
       'gpu.workloads {}',
       'gpu.scale {"nodes":0}',
     ]);

@@ -17,8 +17,9 @@ import { platformApisFor } from '../../helpers/platform-apis';
 import { startFixtureSimulator } from '../../helpers/simulator';
 
 /**
- * keys.check, the scheduled key-age check: rotates an account's key (as keys.rotate does) only
- * once its newest enabled key is as old as the key policy's maxAgeDays (90 in the fixture).
+ * keys.check, the scheduled key-age check: rotates an account's keys (as keys.rotate does) only
+ * once some enabled key is as old as the key policy's maxAgeDays (90 in the fixture): the rule
+ * drift's key-age finding uses too, so a half-done rotation is finished rather than reported for ever.
  */
 
 const PROJECT = 'acme-ml-prod';
@@ -43,6 +44,7 @@ const inventory = (serviceAccount: string, keys: KeyState[], observedAt: string)
     exists: false,
     versions: [],
   },
+  departedHolders: [],
 });
 
 describe('keysCheck.plan', () => {
@@ -79,21 +81,30 @@ describe('keysCheck.plan', () => {
     );
   });
 
-  it('goes by the newest enabled key: an old key next to a young one is not due, a young disabled one does not count', () => {
-    // Prepare
+  it('is due for any enabled key past the age, an old key beside a young one too; disabled keys do not count', () => {
+    // Prepare: ci-terraform's half-done rotation, and the same with the old key disabled.
     const young = key('b'.repeat(40), '2025-05-20T00:00:00Z');
-    const youngDisabled = key('c'.repeat(40), '2025-05-20T00:00:00Z', true);
     const old = key('a'.repeat(40), '2024-03-02T00:00:00Z');
+    const oldDisabled = key('a'.repeat(40), '2024-03-02T00:00:00Z', true);
     // Act
-    const notDue = keysCheck.plan(platform, inventory(CI, [old, young], '2025-06-02T00:00:00Z'), {
+    const halfDone = keysCheck.plan(platform, inventory(CI, [old, young], '2025-06-02T00:00:00Z'), {
       serviceAccount: CI,
     });
-    const due = keysCheck.plan(platform, inventory(CI, [old, youngDisabled], '2025-06-02T00:00:00Z'), {
+    const finished = keysCheck.plan(platform, inventory(CI, [oldDisabled, young], '2025-06-02T00:00:00Z'), {
       serviceAccount: CI,
     });
     // Assert
-    expect(notDue).toMatchObject({ noop: true, newestKey: { id: young.id, ageDays: 13 } });
-    expect(due).toMatchObject({ noop: false, newestKey: { id: old.id } });
+    expect(halfDone).toMatchObject({
+      noop: false,
+      newestKey: { id: young.id, ageDays: 13 },
+      overdueKeys: [{ id: old.id, ageDays: 457 }],
+      rotation: { retireKeyIds: [old.id, young.id] },
+    });
+    expect(halfDone.summary).toMatch(
+      /^a rotation was left half-done: key a{40} \(457 days, policy: 90\) is still enabled beside the newer b{40} \(13 days\), rotating\./,
+    );
+    expect(finished).toMatchObject({ noop: true, rotation: null, overdueKeys: [] });
+    expect(finished.summary).toMatch(/rotation due in 77 days/);
   });
 
   it('leaves an account with no enabled key alone, and refuses one outside the key policy', () => {
@@ -162,16 +173,37 @@ describe('keysCheck against the simulator', () => {
     const keys = await apis.iam.listKeys(METAFLOW);
     expect(keys.map((each) => each.id)).not.toContain(METAFLOW_KEY);
     expect(keys.filter((each) => !each.disabled)).toHaveLength(1);
+    // liam.obrien (departed) no longer counts as a holder; the active holders still do.
+    expect(result).toMatchObject({ rotation: { clearedHolders: ['liam.obrien@acme.ai'] } });
+    const holders = (await desiredState.getPlatform()).keys.serviceAccounts[METAFLOW]?.holders;
+    expect(holders).toEqual(['aiko.tanaka@acme.ai', 'priya.nair@acme.ai', 'tomas.silva@acme.ai']);
   });
 
-  it('leaves the ci-terraform key, 13 days old, alone: no call changes anything', async () => {
-    // Prepare
+  it('finishes the half-done ci-terraform rotation: one new key, both old keys and versions retired; then nothing is due', async () => {
+    // Prepare: a 463-day key still enabled beside a 13-day one that was never used.
     const plan = await planOperation(keysCheck, { serviceAccount: CI }, context());
     // Act
     const { result } = await applyPlan(keysCheck, plan, context());
+    simulator.requestLog.clear();
+    const again = await planOperation(keysCheck, { serviceAccount: CI }, context());
+    const second = await applyPlan(keysCheck, again, context());
     // Assert
-    expect(plan.noop).toBe(true);
-    expect(result).toMatchObject({ rotated: false, newestKeyBefore: { ageDays: 13 } });
+    expect(plan).toMatchObject({
+      noop: false,
+      overdueKeys: [{ validAfterTime: expect.stringMatching(/^2024-/) }],
+    });
+    expect(plan.overdueKeys[0]?.ageDays).toBeGreaterThan(400);
+    expect(plan.newestKey?.ageDays).toBeLessThan(90);
+    expect(result).toMatchObject({ rotated: true, rotation: { deletedKeyIds: plan.rotation?.retireKeyIds } });
+    const keys = await apis.iam.listKeys(CI);
+    expect(keys).toHaveLength(1);
+    expect(keys[0]?.id).toBe((result.rotation as { newKeyId: string }).newKeyId);
+    expect((result.rotation as { disabledVersions: number[] }).disabledVersions).toEqual(
+      expect.arrayContaining([1, 2]),
+    );
+    // The day after (the 24 h grace period has passed): the new key is young, nothing is due.
+    expect(again).toMatchObject({ noop: true, overdueKeys: [], newestKey: { ageDays: 1 } });
+    expect(second.result).toMatchObject({ rotated: false });
     expect(mutatingCalls()).toEqual([]);
   });
 });

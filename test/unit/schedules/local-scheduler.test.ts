@@ -1,7 +1,7 @@
 import { startLocalScheduler } from '../../../local/scheduler';
-import { desiredStateFromFixture, type PlatformState } from '../../../shared/desired-state';
+import { desiredStateFromFixture } from '../../../shared/desired-state';
 import { silentLogger } from '../../../shared/logging';
-import { formatInZone, offHoursFromFixture, scheduleManifestFor } from '../../../shared/schedules';
+import { formatInZone, scheduleManifestFor } from '../../../shared/schedules';
 import { ManualClock } from '../../../shared/time';
 import { loadFixture } from '../../helpers/factories';
 import { makeProcessorHarness } from '../../helpers/processor-harness';
@@ -14,27 +14,10 @@ import {
 
 const MINUTE_MS = 60_000;
 const fixture = loadFixture();
-const manifest = scheduleManifestFor(desiredStateFromFixture(fixture), {
-  offHours: offHoursFromFixture(fixture),
-});
+const manifest = scheduleManifestFor(desiredStateFromFixture(fixture));
 const SQL_INSTANCES = ['acme-kfp-mysql-7f3a9c1e', 'acme-metaflow-pg-2'];
 const KEY_ACCOUNTS = ['gsa-metaflow-prod', 'ci-terraform', 'acme-kf-user'];
 
-/**
- * Schedules may also check key ages and report drift (the fixture's grants predate keys.check and
- * reconcile.run; see the report to the lead).
- */
-const withSchedulePermissions = (platform: PlatformState): PlatformState => ({
-  ...platform,
-  access: {
-    ...platform.access,
-    grants: platform.access.grants.map((grant) =>
-      grant.principal === 'schedule:*'
-        ? { ...grant, permissions: [...grant.permissions, 'keys.check', 'reconcile.run'] }
-        : grant,
-    ),
-  },
-});
 const FILESTORE_INSTANCES = ['acme-kf-home', 'acme-datasets'];
 
 /** A week from Monday 2026-03-09 00:00 in Chicago (CDT), as the virtual clock runs it. */
@@ -53,7 +36,6 @@ describe('local scheduler', () => {
     const clock = new ManualClock(WEEK_START);
     const applied: string[] = [];
     const harness = await makeProcessorHarness({}, { clock, operations: maintenanceStubs(applied) });
-    await harness.desiredState.updatePlatform(withSchedulePermissions);
     const publisher = new CapturingSchedulePublisher(harness.processor);
     const executions = new FakeExecutions(() => clock.now());
     const runs = memoryRunLog(1000);

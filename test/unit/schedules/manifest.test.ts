@@ -1,8 +1,6 @@
 import { parseCommand } from '../../../shared/commands';
 import { desiredStateFromFixture, type PlatformState } from '../../../shared/desired-state';
 import {
-  DEFAULT_OFF_HOURS,
-  offHoursFromFixture,
   type ScheduledJob,
   scheduleManifestFor,
   schedulerJobsOf,
@@ -12,9 +10,7 @@ import { loadFixture } from '../../helpers/factories';
 
 const fixture = loadFixture();
 const platform = desiredStateFromFixture(fixture);
-const manifest = scheduleManifestFor(platform, {
-  offHours: offHoursFromFixture(fixture) ?? DEFAULT_OFF_HOURS,
-});
+const manifest = scheduleManifestFor(platform);
 const KFP_SQL = 'acme-kfp-mysql-7f3a9c1e';
 
 const decode = (base64: string): unknown => JSON.parse(Buffer.from(base64, 'base64').toString('utf8'));
@@ -25,12 +21,11 @@ const job = (name: string): ScheduledJob => {
 };
 
 describe('schedule manifest', () => {
-  it('reads the off-hours window from the fixture policy', () => {
+  it('reads the off-hours window from desired state, seeded from the fixture policy', () => {
     // Act
-    const offHours = offHoursFromFixture(fixture);
+    const offHours = platform.gpuPools['gpu-a100-pool']?.offHours;
     // Assert
     expect(offHours).toEqual({
-      nodePool: 'gpu-a100-pool',
       timeZone: 'America/Chicago',
       scaleDownAt: '19:00',
       scaleUpAt: '07:00',

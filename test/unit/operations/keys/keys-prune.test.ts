@@ -67,6 +67,7 @@ const ciInventory = (oldDisabled: boolean, newerDisabled: boolean): KeyInventory
     exists: true,
     versions: [version(2, 'ENABLED', '2025-05-20T12:00:10Z'), version(1, 'ENABLED', '2024-03-02T08:11:10Z')],
   },
+  departedHolders: [],
 });
 
 describe('keysPrune.plan', () => {

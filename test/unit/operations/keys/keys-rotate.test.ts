@@ -65,6 +65,7 @@ const inventory = (
   keys: KeyState[],
   versions: VersionState[] | null,
   secretId: string,
+  departedHolders: string[] = [],
 ): KeyInventory => ({
   serviceAccount,
   observedAt: '2026-03-02T09:00:00.000Z',
@@ -76,6 +77,7 @@ const inventory = (
     exists: versions !== null,
     versions: versions ?? [],
   },
+  departedHolders,
 });
 
 /** `n` enabled keys one day apart, oldest first. */
@@ -90,13 +92,14 @@ const manyKeys = (n: number): KeyState[] =>
 describe('keysRotate.plan', () => {
   const platform = desiredStateFromFixture(loadFixture());
 
-  it('plans the Metaflow rotation: secret created, new key stored, the old key retired after the default grace', () => {
-    // Prepare
+  it('plans the Metaflow rotation: secret created, new key stored, the old key retired after the default grace, the departed holder cleared', () => {
+    // Prepare: liam.obrien left but holds a copy.
     const observed = inventory(
       METAFLOW,
       [key(METAFLOW_KEY, '2024-10-03T14:22:31Z')],
       null,
       'gsa-metaflow-prod-key',
+      ['liam.obrien@acme.ai'],
     );
 
     // Act
@@ -117,10 +120,17 @@ describe('keysRotate.plan', () => {
       },
       { resource: `keys/${METAFLOW}/${METAFLOW_KEY}`, field: 'state', from: 'ENABLED', to: 'DISABLED' },
       { resource: `keys/${METAFLOW}/${METAFLOW_KEY}`, field: 'key', from: 'DISABLED', to: null },
+      {
+        resource: `desiredState/keys/${METAFLOW}/holders/liam.obrien@acme.ai`,
+        field: 'holder',
+        from: 'liam.obrien@acme.ai',
+        to: null,
+      },
     ]);
-    expect(plan.warnings[0]).toBe(
-      'people hold copies of the old key: aiko.tanaka@acme.ai, liam.obrien@acme.ai, priya.nair@acme.ai, tomas.silva@acme.ai; it stops working when it is disabled after the 24h grace period: hand them the new key from secret gsa-metaflow-prod-key',
-    );
+    expect(plan.warnings.slice(0, 2)).toEqual([
+      'people hold copies of the old key: aiko.tanaka@acme.ai, priya.nair@acme.ai, tomas.silva@acme.ai; it stops working when it is disabled after the 24h grace period: hand them the new key from secret gsa-metaflow-prod-key',
+      "liam.obrien@acme.ai holds a copy but is not a managed user: their copy dies with the old key, and they are cleared from the key policy's holders",
+    ]);
     expect(plan).toMatchObject({
       noop: false,
       graceHours: 24,
@@ -129,6 +139,7 @@ describe('keysRotate.plan', () => {
       retireKeyIds: [METAFLOW_KEY],
       knownVersion: 0,
       versionsToDisable: [],
+      departedHolders: ['liam.obrien@acme.ai'],
     });
     // Plain data: it survives the ledger's JSON round trip unchanged.
     expect(JSON.parse(JSON.stringify(plan))).toEqual(plan);

@@ -14,6 +14,7 @@ import { makeDelivery } from '../../helpers/factories';
 import { platformApisFor } from '../../helpers/platform-apis';
 import { makeProcessorHarness } from '../../helpers/processor-harness';
 import { startFixtureSimulator } from '../../helpers/simulator';
+import { type CommandScript, type OutcomeEvent, runRunbook } from '../../unit/runbooks/runbook-harness';
 import {
   CapturingSchedulePublisher,
   deliveryOf,
@@ -28,11 +29,12 @@ import {
  * against the simulator. The simulator's state and the ledger then show each backup, prune, key
  * rotation and off-hours scaling exactly once.
  *
- * The gpu-offhours runbook is not executed here (the workflow executor is tested on its own): each
- * execution the scheduler starts is recorded, and the runbook's autoscaling commands are sent to the
- * processor as the runbook sends them (actor `runbook:gpu-offhours`, key `<execution>-<step>`): the
- * evening soft step (min 0, the live max) and the morning restore (the desired bounds). The evening
- * forced step (`gpu.scale` to 0 when idle, approval when busy) is left out.
+ * Each gpu-offhours execution the scheduler starts runs the real runbook (workflows/) on the local
+ * workflow engine, with its own virtual clock starting at the tick, and its commands go through the
+ * same processor as ops-api would send them (actor `runbook:gpu-offhours`, key
+ * `<execution>-<step>`): the evening saves the bounds, sets the night bounds, polls the busy check
+ * until the drain timeout and forces the pool to zero (approved by the on-call when pods are still
+ * busy); the morning restores the desired bounds.
  */
 
 const MINUTE_MS = 60_000;
@@ -47,6 +49,8 @@ const SQL_INSTANCES = [KFP_SQL, 'acme-metaflow-pg-2'];
 const FILESTORE_INSTANCES = ['acme-kf-home', 'acme-datasets'];
 const WEEK_DAYS = ['02', '03', '04', '05', '06', '07', '08'];
 const WORK_DAYS = ['02', '03', '04', '05', '06'];
+const APPROVER = 'user:maria.chen@acme.ai';
+const GPU_WORKLOADS_CHECKS = 16;
 const saEmail = (name: string): string => `${name}@${PROJECT}.iam.gserviceaccount.com`;
 
 const countBy = (values: readonly string[]): Record<string, number> => {
@@ -124,31 +128,59 @@ describe('a simulated week of schedules against the platform simulator', () => {
       clock,
       logger: silentLogger,
     });
-    // The runbook's autoscaling steps for each execution started, and the pool's live bounds after.
+    // Each execution the scheduler starts runs the real gpu-offhours runbook on the workflow engine
+    // (its own virtual clock, starting at the tick), its commands sent through the real processor
+    // as ops-api would; a forced scale-down that asks for approval is approved by the on-call.
+    const throughProcessor: CommandScript = async (command) => {
+      const envelope = {
+        type: command.type,
+        args: command.args,
+        actor: command.actor,
+        reason: command.reason,
+        dryRun: false,
+        idempotencyKey: command.idempotencyKey,
+      } as CommandEnvelope;
+      await harness.processor.process(makeDelivery(envelope));
+      let record = await harness.ledger.get(command.idempotencyKey);
+      if (record?.status === 'pending_approval') {
+        await harness.processor.process(
+          makeDelivery({
+            type: 'approval.grant',
+            args: { operationId: command.idempotencyKey, comment: 'on-call: evict for the night' },
+            actor: APPROVER,
+            reason: 'off-hours forced scale-down',
+            dryRun: false,
+            idempotencyKey: `${command.idempotencyKey}-approval`,
+          }),
+        );
+        // The grant asks the resumer to run the approved operation: here, at once.
+        const approved = await harness.ledger.get(command.idempotencyKey);
+        if (approved) await harness.processor.process(makeDelivery(resumeCommandOf(approved)));
+        record = await harness.ledger.get(command.idempotencyKey);
+      }
+      if (!record) throw new Error(`no ledger record for ${command.idempotencyKey}`);
+      return [
+        {
+          status: record.status as OutcomeEvent['status'],
+          ...(record.result ? { result: record.result } : {}),
+          ...(record.error ? { error: { code: record.error.code, message: record.error.message } } : {}),
+        },
+      ];
+    };
     const poolTimeline: string[] = [];
+    const runbookOutcomes: string[] = [];
     const runOffHoursExecutions = async (from: number): Promise<void> => {
       for (const execution of executions.started.slice(from)) {
-        const argument = execution.argument as { mode: string; pool: string; min: number; max: number };
-        const live = await apis.gke.getNodePool(pool);
-        const evening = argument.mode === 'evening';
-        const step = evening ? 'soft_step' : 'morning_restore';
-        const command: CommandEnvelope = {
-          type: 'gpu.autoscaling.set',
-          args: {
-            pool: argument.pool,
-            min: evening ? 0 : argument.min,
-            max: evening ? live.autoscaling.maxNodeCount : argument.max,
-            ...(evening ? { offHours: true } : {}),
-          },
-          actor: 'runbook:gpu-offhours',
-          reason: `scheduled GPU off-hours ${argument.mode}`,
-          dryRun: false,
-          idempotencyKey: `${execution.name.split('/').pop()}-${step}`,
-        };
-        await harness.processor.process(makeDelivery(command));
+        const run = await runRunbook('gpu-offhours', execution.argument, {
+          script: throughProcessor,
+          startAt: clock.now().getTime(),
+          executionId: execution.name.split('/').pop() as string,
+        });
+        runbookOutcomes.push(`${execution.argument.mode} ${run.outcome.state}`);
         const after = await apis.gke.getNodePool(pool);
+        const nodes = Object.values(after.sizeByZone).reduce((sum, size) => sum + size, 0);
         poolTimeline.push(
-          `${argument.mode} ${formatInZone(clock.now(), ZONE)} ${after.autoscaling.minNodeCount}-${after.autoscaling.maxNodeCount}`,
+          `${String(execution.argument.mode)} ${formatInZone(clock.now(), ZONE)} ${after.autoscaling.minNodeCount}-${after.autoscaling.maxNodeCount} ${nodes} nodes`,
         );
       }
       executions.finishAll();
@@ -176,6 +208,9 @@ describe('a simulated week of schedules against the platform simulator', () => {
       'keys.check': 21,
       'reconcile.run': 672,
       'gpu.autoscaling.set': 10,
+      'gpu.scale': 5,
+      'gpu.workloads': GPU_WORKLOADS_CHECKS,
+      'approval.grant': 1,
     });
     const scheduled = records.filter((record) => record.actor.startsWith('schedule:'));
     expect(scheduled).toHaveLength(publisher.messages.length);
@@ -299,10 +334,10 @@ describe('a simulated week of schedules against the platform simulator', () => {
     expect(ciTerraformKeysBefore).toHaveLength(2);
     expect((await keyIds('ci-terraform')).some((key) => ciTerraformKeysBefore.includes(key))).toBe(false);
 
-    // Assert: off-hours — the runbook started on the five weekday evenings (19:00) and mornings
-    // (07:00) only; each sent its autoscaling step once. Monday's restore brought the pool back to
-    // its desired bounds 0-2 (live max was 3, the fixture's manual bump); the evening soft step
-    // (min 0) leaves a pool whose desired minimum is already 0 as it is.
+    // Assert: off-hours — the runbook ran on the five weekday evenings (19:00) and mornings (07:00)
+    // only, and succeeded; each step's command is in the ledger once. Monday's restore brought the
+    // pool back to its desired bounds 0-2 (live max was 3, the fixture's manual bump); the evening
+    // soft step (min 0) leaves a pool whose desired minimum is already 0 as it is.
     const runTimes = async (job: string) =>
       ((await runs.get(job))?.history ?? []).map(
         (entry) => `${entry.outcome} ${formatInZone(new Date(entry.scheduledAt), ZONE)}`,
@@ -313,12 +348,22 @@ describe('a simulated week of schedules against the platform simulator', () => {
     expect(await runTimes('gpu-offhours-morning')).toEqual(
       WORK_DAYS.map((day) => `execution-started 2025-06-${day} 07:00 (${ZONE})`),
     );
+    expect(runbookOutcomes).toEqual(WORK_DAYS.flatMap(() => ['morning SUCCEEDED', 'evening SUCCEEDED']));
+    // Nodes: 2 until Monday evening, none after each forced scale-down (an autoscaler minimum of 0
+    // and nothing asking for a GPU keep the pool empty in the morning).
     expect(poolTimeline).toEqual(
       WORK_DAYS.flatMap((day) => [
-        `morning 2025-06-${day} 07:00 (${ZONE}) 0-2`,
-        `evening 2025-06-${day} 19:00 (${ZONE}) 0-2`,
+        `morning 2025-06-${day} 07:00 (${ZONE}) 0-2 ${day === '02' ? 2 : 0} nodes`,
+        `evening 2025-06-${day} 19:00 (${ZONE}) 0-2 0 nodes`,
       ]),
     );
+    // The forced step: on Monday the fixture's training pods were still running after the drain
+    // timeout, so it waited for the on-call's approval; on the other evenings the pool was idle.
+    const forced = records
+      .filter((record) => record.type === 'gpu.scale')
+      .sort((left, right) => left.createdAt.localeCompare(right.createdAt))
+      .map((record) => `${record.id.endsWith('-forced_step')} ${record.approval?.approver ?? 'no approval'}`);
+    expect(forced).toEqual([`true ${APPROVER}`, ...WORK_DAYS.slice(1).map(() => 'true no approval')]);
     const gpuSets = records.filter((record) => record.type === 'gpu.autoscaling.set');
     expect(gpuSets.map((record) => `${record.id} ${record.plan?.noop}`).sort()).toEqual(
       executions.started

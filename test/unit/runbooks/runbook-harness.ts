@@ -47,11 +47,12 @@ interface OutcomeEvent {
   approval?: Record<string, unknown>;
 }
 
-/** What the fake does with a command: answer 400, or play these outcomes. */
+/** What the fake does with a command: answer 400, or play these outcomes (worked out now or async). */
+type CommandScriptAnswer = OutcomeEvent[] | { refuse: { code: string; message: string } };
 type CommandScript = (
   command: SubmittedCommand,
   nth: number,
-) => OutcomeEvent[] | { refuse: { code: string; message: string } };
+) => CommandScriptAnswer | Promise<CommandScriptAnswer>;
 
 /** An operation as GET /operations/{id} and the callbacks show it. */
 interface OperationView {
@@ -162,7 +163,8 @@ class FakeOpsApi {
       return;
     }
     const nth = this.ofType(command.type).length;
-    const plan = this.script(command, nth);
+    // Time stands still while an async script works (e.g. a real command processor).
+    const plan = await this.clock.hold(async () => this.script(command, nth));
     if ('refuse' in plan) {
       answer(response, 400, { error: plan.refuse });
       return;
@@ -263,6 +265,8 @@ const EXECUTION_ID = '5f8c2a1e-0b7d-4e6a-9c3f-2d1b0a9e8f7c';
  * @param options.script - the fake ops-api's outcomes per command.
  * @param options.connector - answers `googleapis.*` calls (default: RUNNABLE, READY).
  * @param options.prepare - called with the fake before the run (e.g. to drop a response).
+ * @param options.startAt - when the run starts on its virtual clock (default RUN_START).
+ * @param options.executionId - the execution id (default EXECUTION_ID).
  */
 const runRunbook = async (
   name: string,
@@ -271,6 +275,8 @@ const runRunbook = async (
     script: CommandScript;
     connector?: (call: ConnectorCall) => unknown;
     prepare?: (opsApi: FakeOpsApi) => void;
+    startAt?: number;
+    executionId?: string;
   },
 ): Promise<RunbookRun> => {
   const fileName = `${name}.workflows.yaml`;
@@ -280,7 +286,7 @@ const runRunbook = async (
       fileName,
     },
   );
-  const clock = createVirtualClock(RUN_START);
+  const clock = createVirtualClock(options.startAt ?? RUN_START);
   const callbacks = createLocalCallbackService({ clock, serve: true });
   const opsApi = new FakeOpsApi(clock, options.script);
   options.prepare?.(opsApi);
@@ -303,7 +309,7 @@ const runRunbook = async (
     log: (entry) => logs.push(entry),
     env: {
       OPSPLANE_OPS_API_URL: opsApi.url,
-      GOOGLE_CLOUD_WORKFLOW_EXECUTION_ID: EXECUTION_ID,
+      GOOGLE_CLOUD_WORKFLOW_EXECUTION_ID: options.executionId ?? EXECUTION_ID,
       GOOGLE_CLOUD_WORKFLOW_ID: name,
       GOOGLE_CLOUD_PROJECT_ID: 'acme-ml-prod',
       GOOGLE_CLOUD_LOCATION: 'us-central1',

@@ -35,6 +35,7 @@ import {
   type PlatformApis,
   renderPlan,
 } from '../operations';
+import { scheduledRunKeyOf } from '../schedules/scheduled-run-key';
 import type { Clock } from '../time';
 import { isApprover, requirePermission } from './authorization';
 import { dispositionOf, finalStatusOf } from './disposition';
@@ -118,7 +119,10 @@ const createCommandProcessor = (deps: CommandProcessorDeps): CommandProcessor =>
     const text = (key: string, fallback: string) =>
       typeof body[key] === 'string' ? (body[key] as string) : fallback;
     const record = await ledger.reject({
-      id: idempotencyKeyOf(raw) ?? delivery.messageId,
+      id:
+        idempotencyKeyOf(raw) ??
+        scheduledRunKeyOf(delivery.attributes, delivery.publishTime, text('actor', '')) ??
+        delivery.messageId,
       messageId: delivery.messageId,
       type: text('type', 'unknown'),
       args: body.args !== null && typeof body.args === 'object' ? (body.args as Record<string, unknown>) : {},
@@ -427,7 +431,11 @@ const createCommandProcessor = (deps: CommandProcessorDeps): CommandProcessor =>
       // The envelope's delegation fields, which the narrowed Command type does not list.
       const { requestedBy, notify } = command as Command & CommandDelegation;
       const begun = await ledger.begin({
-        id: command.idempotencyKey ?? delivery.messageId,
+        // Without a key in the envelope: a Cloud Scheduler run's own key, else the message id.
+        id:
+          command.idempotencyKey ??
+          scheduledRunKeyOf(delivery.attributes, delivery.publishTime, command.actor) ??
+          delivery.messageId,
         messageId: delivery.messageId,
         type: command.type,
         args: command.args as Record<string, unknown>,

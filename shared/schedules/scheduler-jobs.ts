@@ -6,10 +6,10 @@ import type { ScheduledJob, ScheduleManifest } from './manifest';
  * ops-commands (actor `schedule:<job>`); a workflow job POSTs to the Workflow Executions API with
  * the scheduler's service account's OAuth token.
  *
- * Cloud Scheduler publishes the same bytes on every run, so the envelope carries no idempotency key:
- * the command function then keys the operation by the Pub/Sub message id, which a redelivery
- * keeps (a publish Cloud Scheduler retries gets a new one). The local scheduler adds
- * `<job>@<scheduled time>`; see schedule-tick.ts.
+ * Cloud Scheduler publishes the same bytes on every run, so the envelope carries no idempotency key;
+ * the message's attributes carry the job's cron and zone instead, and the command function keys
+ * the operation `<job>@<scheduled time>` from the publish time (scheduled-run-key.ts), so a publish
+ * Cloud Scheduler retries runs once. The local scheduler puts the same key in its envelopes.
  */
 
 /** `pubsubTarget` of a job. */
@@ -66,10 +66,19 @@ const envelopeOf = (job: ScheduledJob): Record<string, unknown> | undefined =>
       }
     : undefined;
 
-/** Attributes of every message a schedule publishes, so subscribers and logs can tell them apart. */
+/**
+ * Attributes of every message a schedule publishes, so subscribers and logs can tell them apart;
+ * a command's also carry the job's cron and zone, which key its run (scheduledRunKeyOf).
+ */
 const messageAttributesOf = (job: ScheduledJob): Record<string, string> =>
   job.target.kind === 'command'
-    ? { type: job.target.command.type, source: 'opsplane-schedule', job: job.name }
+    ? {
+        type: job.target.command.type,
+        source: 'opsplane-schedule',
+        job: job.name,
+        schedule: job.cron,
+        timeZone: job.timeZone,
+      }
     : { source: 'opsplane-schedule', job: job.name };
 
 /** The Executions API's create-execution body: the argument as a JSON string. */

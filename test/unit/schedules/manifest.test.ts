@@ -134,7 +134,13 @@ describe('Cloud Scheduler jobs of the manifest', () => {
       pubsubTarget: {
         topicName: 'projects/acme-ops/topics/ops-commands',
         data: expect.any(String),
-        attributes: { type: 'sql.backup', source: 'opsplane-schedule', job: `sql-backup-${KFP_SQL}` },
+        attributes: {
+          type: 'sql.backup',
+          source: 'opsplane-schedule',
+          job: `sql-backup-${KFP_SQL}`,
+          schedule: '0 3 * * *',
+          timeZone: 'America/Chicago',
+        },
       },
     });
     expect(decode(backup?.pubsubTarget?.data ?? '')).toEqual({

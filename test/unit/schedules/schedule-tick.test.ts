@@ -66,7 +66,13 @@ describe('a schedule tick', () => {
           dryRun: false,
           idempotencyKey: `${BACKUP_JOB}@2026-03-02T09:00:00.000Z`,
         },
-        attributes: { type: 'sql.backup', source: 'opsplane-schedule', job: BACKUP_JOB },
+        attributes: {
+          type: 'sql.backup',
+          source: 'opsplane-schedule',
+          job: BACKUP_JOB,
+          schedule: expect.any(String),
+          timeZone: expect.any(String),
+        },
       },
     ]);
     expect(result).toEqual({

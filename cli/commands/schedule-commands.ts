@@ -11,6 +11,7 @@ import {
   type ScheduledJob,
   type ScheduleManifest,
   scheduleManifestFor,
+  schedulerJobsOf,
 } from '../../shared/schedules';
 import { type CliContext, EXIT, UsageError } from '../cli-context';
 import { HELP_WORDS, wantsHelp } from './subcommand-spec';
@@ -19,15 +20,17 @@ import { HELP_WORDS, wantsHelp } from './subcommand-spec';
 const SCHEDULES_USAGE = `usage:
   opsplane schedules [--json]
   opsplane schedules run JOB [--force] [--json]
+  opsplane schedules export --project P --region R [--service-account EMAIL]
 
   Lists the scheduled jobs (derived from desired state: backups and pruning per managed
   instance, the key-age check, GPU off-hours, reconcile) with their next run in the job's time
   zone and in UTC. run JOB runs one now as its schedule would: a command job publishes its
   command as schedule:JOB (requestedBy you) with key JOB@manual-<time>, and is refused while an
   earlier run of the job is still running (--force sends it anyway); an off-hours job starts the
-  gpu-offhours runbook.`;
+  gpu-offhours runbook. export prints the jobs as Cloud Scheduler v1 job resources (JSON), the
+  bodies to create in the control plane's project P and region R.`;
 
-/** Builds the manifest from desired state; the lead may pass one that also reads the off-hours policy. */
+/** Builds the manifest from desired state (tests pass their own). */
 type ManifestFor = (platform: PlatformState) => ScheduleManifest;
 
 /** One line of what a job does, e.g. `sql.backup {"instance":"x"}` or `workflow gpu-offhours {"mode":"evening"}`. */
@@ -161,9 +164,8 @@ const runJob = async (
 };
 
 /**
- * `opsplane schedules …`: the scheduled jobs and their next runs; `run JOB` runs one now. The
- * manifest comes from desired state through `manifestFor` (default: the manifest with the ops
- * catalog's off-hours window).
+ * `opsplane schedules …`: the scheduled jobs and their next runs; `run JOB` runs one now; `export`
+ * prints them as Cloud Scheduler jobs. The manifest comes from desired state through `manifestFor`.
  */
 const runSchedulesCommand = async (
   ctx: CliContext,
@@ -176,12 +178,26 @@ const runSchedulesCommand = async (
   }
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { json: { type: 'boolean', default: false }, force: { type: 'boolean', default: false } },
+    options: {
+      json: { type: 'boolean', default: false },
+      force: { type: 'boolean', default: false },
+      project: { type: 'string' },
+      region: { type: 'string' },
+      'service-account': { type: 'string' },
+    },
     allowPositionals: true,
   });
   const [verb, name, ...extra] = positionals;
-  if (verb !== undefined && verb !== 'run')
+  if (verb !== undefined && verb !== 'run' && verb !== 'export')
     throw new UsageError(`unknown schedules command "${verb}"\n${SCHEDULES_USAGE}`);
+  const exportFlags = [values.project, values.region, values['service-account']];
+  if (verb === 'export') {
+    if (name !== undefined) throw new UsageError(`schedules export takes no JOB\n${SCHEDULES_USAGE}`);
+    if (!values.project || !values.region)
+      throw new UsageError(`schedules export needs --project and --region\n${SCHEDULES_USAGE}`);
+  } else if (exportFlags.some((flag) => flag !== undefined)) {
+    throw new UsageError('--project, --region and --service-account go with schedules export');
+  }
   if (verb === 'run' && (name === undefined || extra.length > 0))
     throw new UsageError(`schedules run takes one JOB\n${SCHEDULES_USAGE}`);
   if (verb === undefined && values.force) throw new UsageError('--force goes with schedules run');
@@ -194,6 +210,15 @@ const runSchedulesCommand = async (
   }
   if (verb === 'run' && name !== undefined)
     return runJob(ctx, manifest, name, { force: values.force === true, json: values.json === true });
+  if (verb === 'export' && values.project && values.region) {
+    const jobs = schedulerJobsOf(manifest, {
+      projectId: values.project,
+      region: values.region,
+      ...(values['service-account'] ? { serviceAccountEmail: values['service-account'] } : {}),
+    });
+    ctx.out(JSON.stringify(jobs, null, 2));
+    return EXIT.ok;
+  }
   return listJobs(ctx, manifest, values.json === true);
 };
 

@@ -72,6 +72,37 @@ describe('opsplane schedules', () => {
     });
   });
 
+  it('exports the jobs as Cloud Scheduler job resources for a project and region', async () => {
+    // Prepare
+    const cli = await makeFakeCli();
+    // Act
+    const code = await runSchedulesCommand(cli.ctx, [
+      'export',
+      '--project',
+      'acme-ops',
+      '--region',
+      'us-central1',
+    ]);
+    const missing = runSchedulesCommand(cli.ctx, ['export', '--project', 'acme-ops']);
+    const misplaced = runSchedulesCommand(cli.ctx, ['--region', 'us-central1']);
+    // Assert
+    expect(code).toBe(0);
+    const jobs = JSON.parse(cli.out.join('\n')) as Array<Record<string, unknown>>;
+    expect(jobs).toHaveLength(14);
+    expect(
+      jobs.find((job) => job.name === 'projects/acme-ops/locations/us-central1/jobs/reconcile'),
+    ).toMatchObject({
+      schedule: '*/15 * * * *',
+      timeZone: 'UTC',
+      pubsubTarget: {
+        topicName: 'projects/acme-ops/topics/ops-commands',
+        attributes: { job: 'reconcile', schedule: '*/15 * * * *', timeZone: 'UTC' },
+      },
+    });
+    await expect(missing).rejects.toThrow(/schedules export needs --project and --region/);
+    await expect(misplaced).rejects.toThrow(/go with schedules export/);
+  });
+
   it('runs a command job now as schedule:<job>, for the person asking, keyed <job>@manual-<time>', async () => {
     // Prepare
     const cli = await makeFakeCli();

@@ -31,6 +31,8 @@ interface MutableFixture {
 
 /** `bench-00042@acme.ai`: sortable, and a valid email and profile name. */
 const benchEmail = (index: number): string => `bench-${String(index).padStart(5, '0')}@acme.ai`;
+/** `gone-00042@acme.ai`: someone who left, known to the directory but not a managed user. */
+const departedEmail = (index: number): string => `gone-${String(index).padStart(5, '0')}@acme.ai`;
 const benchProfile = (index: number): string => `bench-${String(index).padStart(5, '0')}`;
 
 /** The unconditional binding of `role` in `bindings`, created when missing. */
@@ -46,9 +48,10 @@ const bindingOf = (bindings: Binding[], role: string): Binding => {
 /**
  * A copy of `base` (the parsed fixture) with `count` more active users, all bound in the project
  * policy and IAP (and listed in Terraform's authoritative IAP binding), each with a personal
- * profile whose `default-editor` may act as the Kubeflow user GSA.
+ * profile whose `default-editor` may act as the Kubeflow user GSA; and `departed` people who left
+ * (in the directory, so that IAM accepts grants to them, but bound to nothing).
  */
-const scaledFixture = (base: unknown, count: number): unknown => {
+const scaledFixture = (base: unknown, count: number, departed = 0): unknown => {
   const fixture = structuredClone(base) as MutableFixture;
   const projectId = fixture.project.projectId;
   const gsa = `acme-kf-user@${projectId}.iam.gserviceaccount.com`;
@@ -84,7 +87,17 @@ const scaledFixture = (base: unknown, count: number): unknown => {
       status: { conditions: [{ type: 'Successful', status: 'True', message: '' }] },
     });
   }
+  for (let index = 0; index < departed; index += 1) {
+    fixture.users.push({
+      email: departedEmail(index),
+      displayName: `Departed User ${index}`,
+      team: 'bench',
+      platformRole: BENCH_ROLE,
+      status: 'departed',
+      ownsProfiles: [],
+    });
+  }
   return fixture;
 };
 
-export { BENCH_ROLE, benchEmail, benchProfile, scaledFixture };
+export { BENCH_ROLE, benchEmail, benchProfile, departedEmail, scaledFixture };

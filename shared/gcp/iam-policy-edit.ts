@@ -70,6 +70,12 @@ interface PolicyEditOptions {
    * @default MAX_POLICY_EDIT_ATTEMPTS
    */
   maxAttempts?: number;
+  /**
+   * The policy as already read (an operation's observation): the first cycle edits it instead of
+   * reading again, so an edit whose etag is still current costs one write. A stale etag fails the
+   * write (409) and the next cycle reads afresh, so a stale basis is never written over anything.
+   */
+  basis?: IamPolicy;
 }
 
 /** How the loop waits between conflicting attempts. */
@@ -241,7 +247,7 @@ const runPolicyEdit = async (
   const cap = deps.maxDelayMs ?? POLICY_EDIT_MAX_DELAY_MS;
   let lastConflict: unknown;
   for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
-    const before = await store.read();
+    const before = attempt === 1 && options.basis ? copyPolicy(options.basis) : await store.read();
     // The change gets a copy, so an impure change cannot alter `before` behind the caller's back.
     const wanted = change(copyPolicy(before));
     const diff = diffPolicies(before, wanted);

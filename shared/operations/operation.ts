@@ -116,7 +116,12 @@ interface OperationModule<T extends OperationCommandType, TObserved, TPlan exten
    * role escalation to an admin-like role; undefined when it does not.
    */
   approvalReason?(plan: TPlan, args: CommandArgs<T>, platform: PlatformState): string | undefined;
-  apply(plan: TPlan, deps: OperationDeps): Promise<void>;
+  /**
+   * `observed`: what this delivery's observe returned for the plan being applied, when apply runs
+   * in the delivery that observed (absent on a resume); an operation may start from it instead of
+   * reading again, as long as its writes are guarded against it being stale (an etag).
+   */
+  apply(plan: TPlan, deps: OperationDeps, observed?: TObserved): Promise<void>;
   verify(plan: TPlan, deps: OperationDeps): Promise<Record<string, unknown>>;
 }
 

@@ -259,12 +259,12 @@ const createCommandProcessor = (deps: CommandProcessorDeps): CommandProcessor =>
           leased = resource;
         }
         const observeDeps: ObserveDeps = { ...deps.apis, desiredState: deps.desiredState, clock };
-        const freshPlan = async (): Promise<BasePlan> =>
-          operation.plan(
-            platform,
-            await operation.observe(command.args, platform, observeDeps),
-            command.args,
-          );
+        // What this delivery last observed: apply may start from it (a resume observes nothing).
+        let observed: unknown;
+        const freshPlan = async (): Promise<BasePlan> => {
+          observed = await operation.observe(command.args, platform, observeDeps);
+          return operation.plan(platform, observed, command.args);
+        };
         // A resumed operation keeps the plan it announced; apply is idempotent against it.
         let plan = record.plan as BasePlan | undefined;
         if (!plan) {
@@ -350,7 +350,7 @@ const createCommandProcessor = (deps: CommandProcessorDeps): CommandProcessor =>
               },
             },
           };
-          await operation.apply(plan, operationDeps);
+          await operation.apply(plan, operationDeps, observed);
           result = await operation.verify(plan, operationDeps);
         }
       }
@@ -478,7 +478,7 @@ type OperationRegistryEntry = {
   observe(args: unknown, platform: unknown, deps: ObserveDeps): Promise<unknown>;
   plan(platform: unknown, observed: unknown, args: unknown): BasePlan;
   approvalReason?(plan: BasePlan, args: unknown, platform: unknown): string | undefined;
-  apply(plan: BasePlan, deps: OperationDeps): Promise<void>;
+  apply(plan: BasePlan, deps: OperationDeps, observed?: unknown): Promise<void>;
   verify(plan: BasePlan, deps: OperationDeps): Promise<Record<string, unknown>>;
 };
 

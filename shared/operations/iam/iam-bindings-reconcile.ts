@@ -8,19 +8,27 @@ import {
   planHumanBindingEdits,
 } from '../../drift/human-bindings';
 import { VerificationFailedError } from '../../errors';
-import { diffPolicies, type IamPolicy, type PolicyTarget } from '../../gcp';
+import { diffPolicies, type GrantChange, type IamPolicy, type PolicyTarget } from '../../gcp';
 import type { BasePlan, OperationModule, PlanChange } from '../operation';
 import { iapPolicyTarget, policyName, projectPolicyTarget } from '../users/user-access';
 
 /**
  * `iam.bindings.reconcile` (A2; issue 6): removes the bindings of opsplane-managed roles that humans
  * were given behind opsplane's back (console, gcloud, client libraries) and adds the desired ones
- * that are missing, in the project or the IAP policy. One read in observe and one etag-guarded
- * read-modify-write in apply per policy, whatever the number of users (a stale etag redoes the
- * cycle from the read). Only `user:` members and managed roles are touched; service accounts,
+ * that are missing, in the project or the IAP policy. One read and at most one write per policy,
+ * whatever the number of users: observe reads the policy; apply writes the edits onto that read,
+ * guarded by its etag (a stale etag redoes the cycle from a fresh read; a resumed apply reads
+ * first); verify checks the policy setIamPolicy returned, and reads only when apply left none. Only `user:` members and managed roles are touched; service accounts,
  * groups and other roles never. Removing owner/editor from a human, or removing many members at
  * once, waits for a human approval.
  */
+
+/** Progress step: apply wrote (or found nothing to write); `{ etag, outstanding }` of the stored policy. */
+const WRITE_STEP = 'writePolicy';
+
+/** Edits the stored policy does not reflect, as `member role` lines (empty: all hold). */
+const outstandingEdits = (policy: IamPolicy, edits: readonly MemberBindingEdit[]): GrantChange[] =>
+  diffPolicies(policy, applyHumanBindingEdits(policy, edits));
 
 /** Members losing grants in one reconcile above which a human approves first. */
 const MAX_UNAPPROVED_MEMBER_REMOVALS = 5;
@@ -117,15 +125,28 @@ const iamBindingsReconcile: OperationModule<
     return undefined;
   },
 
-  async apply(plan, deps) {
+  async apply(plan, deps, observed) {
     if (plan.noop) return;
-    // One read-modify-write for every member; replaying the edits on a fresh read is idempotent.
-    await deps.iam.editPolicy(plan.target, (policy) => applyHumanBindingEdits(policy, plan.edits));
+    // One read-modify-write for every member, starting from the policy observe read when this
+    // delivery has it; replaying the edits on a fresh read is idempotent.
+    const edited = await deps.iam.editPolicy(
+      plan.target,
+      (policy) => applyHumanBindingEdits(policy, plan.edits),
+      observed ? { basis: observed.policy } : {},
+    );
+    await deps.progress.recordStep(WRITE_STEP, {
+      etag: edited.after.etag,
+      outstanding: outstandingEdits(edited.after, plan.edits).length,
+    });
   },
 
   async verify(plan, deps) {
-    const live = await deps.iam.getPolicy(plan.target);
-    const outstanding = diffPolicies(live, applyHumanBindingEdits(live, plan.edits));
+    const written = deps.progress.step(WRITE_STEP);
+    // The policy setIamPolicy returned is the stored one: no second read when it shows every edit.
+    const outstanding =
+      plan.noop || written?.outstanding === 0
+        ? []
+        : outstandingEdits(await deps.iam.getPolicy(plan.target), plan.edits);
     if (outstanding.length > 0) {
       throw new VerificationFailedError(
         `${policyName(plan.target)}: ${outstanding

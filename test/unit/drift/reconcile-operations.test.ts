@@ -1,7 +1,7 @@
 import type { CommandEnvelope } from '../../../shared/commands';
 import { desiredStateFromFixture, type PlatformState, type UserState } from '../../../shared/desired-state';
 import { ConfigError, VerificationFailedError } from '../../../shared/errors';
-import type { IamPolicy, PolicyChange, PolicyTarget } from '../../../shared/gcp';
+import type { IamPolicy, PolicyChange, PolicyEditOptions, PolicyTarget } from '../../../shared/gcp';
 import { silentLogger } from '../../../shared/logging';
 import { reconcileRun, submissionKey } from '../../../shared/operations/drift/reconcile-run';
 import {
@@ -35,9 +35,9 @@ const fakeIam = (initial: IamPolicy) => {
         calls.push('getPolicy');
         return structuredClone(policy);
       },
-      editPolicy: async (_target: PolicyTarget, change: PolicyChange) => {
+      editPolicy: async (_target: PolicyTarget, change: PolicyChange, options?: PolicyEditOptions) => {
         await Promise.resolve();
-        calls.push('editPolicy');
+        calls.push(options?.basis ? `editPolicy from ${options.basis.etag}` : 'editPolicy');
         const before = structuredClone(policy);
         policy = { ...change(structuredClone(policy)), etag: `${policy.etag}+` };
         return { before, after: policy, changed: true, attempts: 1, diff: [] };
@@ -94,7 +94,7 @@ describe('iam.bindings.reconcile', () => {
     };
     // Act
     const plan = iamBindingsReconcile.plan(PLATFORM, observed, { policy: 'project' });
-    await iamBindingsReconcile.apply(plan, deps);
+    await iamBindingsReconcile.apply(plan, deps, observed);
     const result = await iamBindingsReconcile.verify(plan, deps);
     // Assert
     expect(plan.changes).toHaveLength(4);
@@ -105,11 +105,37 @@ describe('iam.bindings.reconcile', () => {
       to: null,
     });
     expect(iamBindingsReconcile.approvalReason?.(plan, { policy: 'project' }, PLATFORM)).toBeUndefined();
-    expect(fake.calls).toEqual(['getPolicy', 'editPolicy', 'getPolicy']);
+    // One read (observe's, the write's basis) and one write; verify checks the policy it returned.
+    expect(fake.calls).toEqual(['getPolicy', 'editPolicy from e1']);
     expect(fake.current().bindings).toEqual([
       { role: 'roles/container.clusterViewer', members: ['user:ada@acme.ai'] },
     ]);
     expect(result).toMatchObject({ policy: 'projects/acme-ml-prod', removed: 4, added: 0 });
+  });
+
+  it('reads before writing when resumed without an observation, and verifies by reading when apply recorded nothing', async () => {
+    // Prepare
+    const fake = fakeIam(
+      projectPolicy([
+        { role: 'roles/container.developer', members: ['user:ada@acme.ai', 'user:stray@acme.ai'] },
+      ]),
+    );
+    const deps = depsWith({ iam: fake.iam as unknown as OperationDeps['iam'] });
+    const observed = {
+      users: [ada],
+      policy: await fake.iam.getPolicy({ kind: 'project', projectId: 'p' }),
+      now: NOW,
+    };
+    const plan = iamBindingsReconcile.plan(PLATFORM, observed, { policy: 'project' });
+    fake.calls.length = 0;
+    // Act: a resumed apply (no observation), then a verify in a run whose progress is empty.
+    await iamBindingsReconcile.apply(plan, deps);
+    await iamBindingsReconcile.verify(plan, depsWith({ iam: fake.iam as unknown as OperationDeps['iam'] }));
+    // Assert
+    expect(fake.calls).toEqual(['editPolicy', 'getPolicy']);
+    expect(fake.current().bindings).toEqual([
+      { role: 'roles/container.clusterViewer', members: ['user:ada@acme.ai'] },
+    ]);
   });
 
   it('asks for approval to take owner or editor from a human, or grants from many members', () => {

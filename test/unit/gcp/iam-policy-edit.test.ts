@@ -281,6 +281,51 @@ describe('runPolicyEdit', () => {
     expect(membersOf(current())).toContain('user:dev.patel@acme.ai');
   });
 
+  it('starts from a basis already read without reading again, and reads afresh when its etag is stale', async () => {
+    // Prepare: a store that counts reads; a current basis, and one a concurrent writer overtook.
+    const current = memoryStore(policy());
+    let reads = 0;
+    const counting: PolicyStore = {
+      read: async () => {
+        reads += 1;
+        return current.store.read();
+      },
+      write: current.store.write,
+    };
+    const stale = { ...policy(), etag: 'BwY0stale0=', bindings: [] };
+    const add = (read: IamPolicy) => withMember(read, 'roles/viewer', 'user:dev.patel@acme.ai');
+
+    // Act
+    const fresh = await runPolicyEdit(counting, add, 'p', { clock }, { basis: policy() });
+    const readsAfterFresh = reads;
+    const overtaken = await runPolicyEdit(
+      counting,
+      (read) => withMember(read, 'roles/viewer', 'user:omar.haddad@acme.ai'),
+      'p',
+      { clock, random: () => 0 },
+      { basis: stale },
+    );
+
+    // Assess: one write and no read; then the stale etag is refused, and the retry reads and keeps
+    // what the first edit wrote (the stale basis had no bindings at all).
+    expect(readsAfterFresh).toBe(0);
+    expect(fresh).toMatchObject({ changed: true, attempts: 1 });
+    expect(overtaken).toMatchObject({ changed: true, attempts: 2 });
+    expect(reads).toBe(1);
+    expect(current.writes.map((write) => write.etag)).toEqual([
+      'BwY0rV3kQyE=',
+      'BwY0stale0=',
+      'BwY0rV3kQy1=',
+    ]);
+    expect(membersOf(current.current())).toEqual(
+      expect.arrayContaining([
+        'user:aiko.tanaka@acme.ai',
+        'user:dev.patel@acme.ai',
+        'user:omar.haddad@acme.ai',
+      ]),
+    );
+  });
+
   it('gives up with a retryable RESOURCE_BUSY error after the bounded attempts', async () => {
     // Prepare
     const { store, writes } = memoryStore(policy(), Number.POSITIVE_INFINITY);

@@ -77,21 +77,25 @@ const depsWith = (parts: Partial<OperationDeps>): OperationDeps =>
 const projectPolicy = (bindings: IamPolicy['bindings']): IamPolicy => ({ version: 1, etag: 'e1', bindings });
 
 describe('iam.bindings.reconcile', () => {
-  it('plans before → after per member and writes once, whatever the number of members', async () => {
-    // Prepare
-    const strays = Array.from({ length: 3 }, (_, index) => `user:stray${index}@acme.ai`);
-    const fake = fakeIam(
-      projectPolicy([
-        { role: 'roles/container.clusterViewer', members: ['user:ada@acme.ai'] },
-        { role: 'roles/container.developer', members: ['user:ada@acme.ai', ...strays] },
-      ]),
-    );
+  /** A project policy with these bindings behind a fake IAM, and what observe would read of it. */
+  const policyWith = async (bindings: IamPolicy['bindings']) => {
+    const fake = fakeIam(projectPolicy(bindings));
     const deps = depsWith({ iam: fake.iam as unknown as OperationDeps['iam'] });
     const observed = {
       users: [ada],
       policy: await fake.iam.getPolicy({ kind: 'project', projectId: 'p' }),
       now: NOW,
     };
+    return { fake, deps, observed };
+  };
+
+  it('plans before → after per member and writes once, whatever the number of members', async () => {
+    // Prepare
+    const strays = Array.from({ length: 3 }, (_, index) => `user:stray${index}@acme.ai`);
+    const { fake, deps, observed } = await policyWith([
+      { role: 'roles/container.clusterViewer', members: ['user:ada@acme.ai'] },
+      { role: 'roles/container.developer', members: ['user:ada@acme.ai', ...strays] },
+    ]);
     // Act
     const plan = iamBindingsReconcile.plan(PLATFORM, observed, { policy: 'project' });
     await iamBindingsReconcile.apply(plan, deps, observed);
@@ -115,17 +119,9 @@ describe('iam.bindings.reconcile', () => {
 
   it('reads before writing when resumed without an observation, and verifies by reading when apply recorded nothing', async () => {
     // Prepare
-    const fake = fakeIam(
-      projectPolicy([
-        { role: 'roles/container.developer', members: ['user:ada@acme.ai', 'user:stray@acme.ai'] },
-      ]),
-    );
-    const deps = depsWith({ iam: fake.iam as unknown as OperationDeps['iam'] });
-    const observed = {
-      users: [ada],
-      policy: await fake.iam.getPolicy({ kind: 'project', projectId: 'p' }),
-      now: NOW,
-    };
+    const { fake, deps, observed } = await policyWith([
+      { role: 'roles/container.developer', members: ['user:ada@acme.ai', 'user:stray@acme.ai'] },
+    ]);
     const plan = iamBindingsReconcile.plan(PLATFORM, observed, { policy: 'project' });
     fake.calls.length = 0;
     // Act: a resumed apply (no observation), then a verify in a run whose progress is empty.

@@ -18,6 +18,8 @@ const ERROR_CODES = [
   'APPROVAL_STALE',
   /** Its requester withdrew the request while it waited for approval (e.g. a runbook's approval wait timed out). */
   'APPROVAL_EXPIRED',
+  /** A scheduled run came while the job's previous run was still going: skipped, not queued. */
+  'SCHEDULE_OVERLAP',
   /** A resource the command names does not exist. */
   'NOT_FOUND',
   /** Another operation holds the lease on the same resource. */
@@ -218,6 +220,19 @@ class ApprovalRefusedError extends ControlPlaneError {
   }
 }
 
+/** A schedule tick skipped because the same job's previous run is not over (issue 6: overlap). */
+class ScheduleOverlapError extends ControlPlaneError {
+  constructor(job: string, running: { id: string; status: string }) {
+    super(
+      'SCHEDULE_OVERLAP',
+      `skipped: the previous run of schedule ${job} (operation ${running.id}) is still ${running.status}`,
+      false,
+      { details: { job, previous: running.id, previousStatus: running.status } },
+    );
+    this.name = 'ScheduleOverlapError';
+  }
+}
+
 class ConfigError extends ControlPlaneError {
   constructor(message: string) {
     super('CONFIG_ERROR', message, false);
@@ -252,6 +267,7 @@ export {
   PermissionDeniedError,
   PolicyViolationError,
   ResourceBusyError,
+  ScheduleOverlapError,
   StateConflictError,
   toControlPlaneError,
   VerificationFailedError,

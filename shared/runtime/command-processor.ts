@@ -20,6 +20,7 @@ import {
   OperationFailedError,
   OperationPendingError,
   PermissionDeniedError,
+  ScheduleOverlapError,
   toControlPlaneError,
 } from '../errors';
 import type { PollSettings } from '../gcp';
@@ -39,7 +40,7 @@ import { scheduledRunKeyOf } from '../schedules/scheduled-run-key';
 import type { Clock } from '../time';
 import { isApprover, requirePermission } from './authorization';
 import { dispositionOf, finalStatusOf } from './disposition';
-import { planHash } from './plan-hash';
+import { canonicalJson, planHash } from './plan-hash';
 
 interface CommandProcessorSettings {
   /** How long a delivery's claim on an operation lasts; longer than one invocation can run. */
@@ -226,6 +227,31 @@ const createCommandProcessor = (deps: CommandProcessorDeps): CommandProcessor =>
     };
   };
 
+  /**
+   * Overlap (issue 6), for every scheduler alike: a schedule's run (actor `schedule:<job>`) that
+   * finds the job's previous run still running or waiting for approval is skipped, and recorded as
+   * rejected SCHEDULE_OVERLAP; Cloud Scheduler's next tick tries again. A job always sends the same
+   * command, so its previous run is an unfinished operation of the same actor, type and args (the
+   * fixes a scheduled reconcile submits under its actor are other commands). A run a person asked
+   * for (`requestedBy`: `opsplane schedules run JOB --force`) goes ahead.
+   */
+  const refuseScheduleOverlap = async (record: OperationRecord): Promise<void> => {
+    if (!record.actor.startsWith('schedule:') || record.requestedBy) return;
+    const command = canonicalJson({ type: record.type, args: record.args });
+    const unfinished = [
+      ...(await ledger.list({ limit: 200, status: 'running' })),
+      ...(await ledger.list({ limit: 200, status: 'pending_approval' })),
+    ].find(
+      (other) =>
+        other.id !== record.id &&
+        other.actor === record.actor &&
+        canonicalJson({ type: other.type, args: other.args }) === command,
+    );
+    if (unfinished) {
+      throw new ScheduleOverlapError(record.actor.slice('schedule:'.length), unfinished);
+    }
+  };
+
   const run = async (
     command: Command,
     started: OperationRecord,
@@ -242,6 +268,7 @@ const createCommandProcessor = (deps: CommandProcessorDeps): CommandProcessor =>
           `gave up after ${record.attempts - 1} attempts${record.lastError ? `; last error: ${record.lastError.message}` : ''}`,
         );
       }
+      if (record.attempts === 1) await refuseScheduleOverlap(record);
       const platform = await deps.desiredState.getPlatform();
       let result: Record<string, unknown>;
       if (isApprovalCommandType(command.type)) {

@@ -28,6 +28,7 @@ const REFUSAL_CODES: ReadonlySet<string> = new Set([
   'APPROVAL_DENIED',
   'APPROVAL_STALE',
   'APPROVAL_EXPIRED',
+  'SCHEDULE_OVERLAP',
 ]);
 const finalStatusOf = (error: ControlPlaneError): 'rejected' | 'failed' =>
   REFUSAL_CODES.has(error.code) ? 'rejected' : 'failed';

@@ -16,6 +16,8 @@ import {
   type WaitingRecord,
 } from './operation-record';
 
+/** How long a running, unparked, unclaimed operation may sit untouched before it counts as abandoned. */
+const ABANDONED_AFTER_MS = 30 * 60_000;
 /** What a delivery of a command finds when it tries to start it. */
 type BeginOutcome =
   /** First delivery: this caller now holds the claim. */
@@ -325,8 +327,15 @@ class OperationLedger {
     throw new StateConflictError(`could not withdraw operation ${id}: too much contention`);
   }
 
-  /** Parked operations whose time has come, oldest first (the operations poller resumes them). */
-  async listDue(now: Date, limit = 100): Promise<OperationRecord[]> {
+  /**
+   * What the operations poller puts back on the command path, oldest first: parked operations whose
+   * time has come, and abandoned ones. Abandoned: running, not parked, unclaimed (or the claim
+   * expired) and untouched for `abandonedAfterMs`, i.e. longer than Pub/Sub's redelivery backoff
+   * (at most 10 minutes), so its message is gone (dead-lettered, or lost). Resuming one makes the
+   * processor retry it or, past its attempts, record it failed; without this it would stay running
+   * for ever, and a schedule whose run it is would skip every later tick.
+   */
+  async listDue(now: Date, limit = 100, abandonedAfterMs = ABANDONED_AFTER_MS): Promise<OperationRecord[]> {
     const at = now.getTime();
     const running = await this.#store.list({
       orderBy: 'createdAt',
@@ -335,12 +344,11 @@ class OperationLedger {
       where: [{ field: 'status', equals: 'running' }],
     });
     return running
-      .filter(
-        (record) =>
-          record.waiting !== undefined &&
-          Date.parse(record.waiting.resumeAt) <= at &&
-          !(record.claim && Date.parse(record.claim.expiresAt) > at),
-      )
+      .filter((record) => {
+        if (record.claim && Date.parse(record.claim.expiresAt) > at) return false;
+        if (record.waiting) return Date.parse(record.waiting.resumeAt) <= at;
+        return Date.parse(record.updatedAt) <= at - abandonedAfterMs;
+      })
       .slice(0, limit);
   }
 

@@ -46,6 +46,27 @@ describe('operations poller', () => {
     expect(resumer.resumed.map((record) => record.id)).toEqual(['due']);
   });
 
+  it('resumes a running operation abandoned for 30 minutes (its message gone), not one still in play', async () => {
+    // Prepare: 'lost' began and then nothing (its message dead-lettered); 'retrying' was delivered
+    // again 20 minutes later; 'claimed' is being worked on under a long claim.
+    const clock = new ManualClock('2026-03-01T10:00:00Z');
+    const ledger = new OperationLedger(new MemoryDocumentStore<OperationRecord>());
+    const resumer = new CapturingResumer();
+    await ledger.begin({ ...request('lost'), holder: 'h-lost', now: clock.now(), claimTtlMs: 60_000 });
+    await ledger.begin({ ...request('retrying'), holder: 'h-1', now: clock.now(), claimTtlMs: 60_000 });
+    await ledger.begin({ ...request('claimed'), holder: 'h-c', now: clock.now(), claimTtlMs: 3_600_000 });
+    const poller = createOperationsPoller({ ledger, resumer, clock, logger: silentLogger });
+    // Act
+    clock.advance(20 * 60_000);
+    await ledger.begin({ ...request('retrying'), holder: 'h-2', now: clock.now(), claimTtlMs: 60_000 });
+    const atTwenty = await poller.tick();
+    clock.advance(11 * 60_000);
+    const atThirtyOne = await poller.tick();
+    // Assert
+    expect(atTwenty.resumed).toEqual([]);
+    expect(atThirtyOne).toEqual({ resumed: ['lost'], failed: [] });
+  });
+
   it('reports an operation it could not resume and tries it again on the next tick', async () => {
     // Prepare
     const clock = new ManualClock('2026-03-01T10:00:00Z');

@@ -15,6 +15,7 @@ const RUNBOOK_USAGE = `usage:
   as JSON when it parses (numbers, true, objects), else as text; requestedBy defaults to you.
   start prints the execution ID (RUNBOOK/EXECUTION); --wait follows its steps live, says which
   operation waits for approval (opsplane approve ID), and ends with the result or the error.
+  cancel names the execution's operations still waiting for approval, for an approver to deny.
   Exit codes: 0 succeeded, 1 failed, cancelled or still running when --timeout ran out.`;
 
 const FINAL_STATES = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
@@ -178,6 +179,17 @@ const runRunbookCommand = async (ctx: CliContext, argv: string[]): Promise<numbe
     if (sub === 'cancel') {
       const execution = await runbooks.cancel(target);
       ctx.out(renderExecution(execution));
+      // Its requests for approval outlive it in the ledger: say so, so that nobody approves them blindly.
+      const controlPlane = await ctx.connect();
+      try {
+        for (const id of await pendingApprovalsOf(controlPlane, execution)) {
+          ctx.out(
+            `  operation ${id} of the cancelled execution still waits for approval: an approver ends it with  opsplane deny ${id} --comment 'runbook cancelled'`,
+          );
+        }
+      } finally {
+        await controlPlane.close();
+      }
       return EXIT.ok;
     }
     const started = await runbooks.start(target, argument);

@@ -187,6 +187,9 @@ describe('opsplane runbook on the local stack', () => {
     expect(starter.out).toContain(`follow it with  opsplane runbook status ${id}`);
     expect(cancelCode).toBe(0);
     expect(canceller.out.join('\n')).toContain(`${id}  CANCELLED`);
+    expect(canceller.out.join('\n')).toMatch(
+      /operation [0-9a-f-]+-restore of the cancelled execution still waits for approval: an approver ends it with {2}opsplane deny [0-9a-f-]+-restore --comment 'runbook cancelled'/,
+    );
     expect(statusCode).toBe(1);
     expect(status.out.join('\n')).toMatch(
       new RegExp(`${id} {2}CANCELLED\\n[^]*at step {3}run_command › await_outcome`),

@@ -77,6 +77,7 @@ const COMMANDS: Record<string, (ctx: CliContext, argv: string[]) => Promise<numb
   filestore: runFilestoreCommand,
   approve: runApprovalCommand('approve'),
   deny: runApprovalCommand('deny'),
+  withdraw: runApprovalCommand('withdraw'),
   ops: runOpsCommand,
   runbook: runRunbookCommand,
   drift: runDriftCommand,

@@ -5,15 +5,18 @@ import { renderRecord } from '../render';
 import { HELP_WORDS, runSubcommandSpec, type SubcommandSpec, wantsHelp } from './subcommand-spec';
 import { SUBMIT_HELP, type SubmitFlags } from './submit-command';
 
-/** Usage of `opsplane approve` and `opsplane deny`, without the submit flags, as the top-level help lists it. */
+/** Usage of `opsplane approve`, `deny` and `withdraw`, without the submit flags, as the top-level help lists it. */
 const APPROVAL_USAGE = `usage:
   opsplane approve ID [--comment TEXT]
   opsplane deny ID [--comment TEXT]
+  opsplane withdraw ID [--comment TEXT]
 
   Decide on an operation waiting for approval (opsplane ops list --status pending_approval). Only
   an approver of desired state (opsplane state get access.approvers) may, and never on their own
   request. An approved operation goes on with the plan it was approved with; a denied one ends
-  rejected. With --wait, the decision is followed to its end and the operation decided on is shown.`;
+  rejected. withdraw takes back a request nobody decided yet (yours, one a runbook made for you,
+  or any with the approval.withdraw permission); it ends rejected APPROVAL_EXPIRED. With --wait,
+  the decision is followed to its end and the operation decided on is shown.`;
 
 /** Usage of `opsplane approve|deny`, with the flags every submitting command takes. */
 const APPROVAL_HELP = `${APPROVAL_USAGE}\n${SUBMIT_HELP}`;
@@ -39,14 +42,17 @@ const reportDecision = async (
     ctx.out(`\nthe decision was not recorded:\n${renderRecord(record)}`);
     return code;
   }
-  const verb = record.type === 'approval.grant' ? 'approve' : 'deny';
+  const verb =
+    record.type === 'approval.grant' ? 'approve' : record.type === 'approval.withdraw' ? 'withdraw' : 'deny';
   if (record.dryRun) ctx.out(`\ndry run: you may ${verb} operation ${targetId}; nothing was decided`);
   if (!decided) {
     ctx.out(`\noperation ${targetId ?? '?'} is no longer in the ledger`);
     return code;
   }
   if (!record.dryRun) {
-    const what = decided.approval?.decision ?? (verb === 'approve' ? 'granted' : 'denied');
+    const what =
+      decided.approval?.decision ??
+      (verb === 'approve' ? 'granted' : verb === 'withdraw' ? 'withdrawn' : 'denied');
     ctx.out(
       `\n${what}: operation ${decided.id} (${decided.type}, requested by ${decided.actor}) is now ${decided.status}`,
     );
@@ -56,8 +62,8 @@ const reportDecision = async (
   return code;
 };
 
-/** `approve ID` / `deny ID` → approval.grant / approval.deny with {operationId, comment?}. */
-const approvalSpec = (type: 'approval.grant' | 'approval.deny'): SubcommandSpec => ({
+/** `approve|deny|withdraw ID` → approval.grant|deny|withdraw with {operationId, comment?}. */
+const approvalSpec = (type: 'approval.grant' | 'approval.deny' | 'approval.withdraw'): SubcommandSpec => ({
   type,
   positional: { name: 'ID', field: 'operationId' },
   flags: { comment: { field: 'comment', kind: 'string' } },
@@ -67,11 +73,12 @@ const approvalSpec = (type: 'approval.grant' | 'approval.deny'): SubcommandSpec 
 const APPROVAL_SPECS = {
   approve: approvalSpec('approval.grant'),
   deny: approvalSpec('approval.deny'),
+  withdraw: approvalSpec('approval.withdraw'),
 } as const;
 
-/** `opsplane approve|deny ID`: a human decision on an operation that waits for one. */
+/** `opsplane approve|deny|withdraw ID`: a decision on an operation that waits for one. */
 const runApprovalCommand =
-  (verb: 'approve' | 'deny') =>
+  (verb: 'approve' | 'deny' | 'withdraw') =>
   async (ctx: CliContext, argv: string[]): Promise<number> => {
     if (argv.length === 0) {
       ctx.out(APPROVAL_HELP);

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { parseCommand } from '../../shared/commands';
 import type { ExecutionView, RunbookClient, StepEntryView } from '../../shared/gcp/runbook-client';
 import { type CliContext, EXIT, UsageError } from '../cli-context';
 import type { ControlPlaneClient } from '../control-plane-client';
@@ -15,7 +16,7 @@ const RUNBOOK_USAGE = `usage:
   as JSON when it parses (numbers, true, objects), else as text; requestedBy defaults to you.
   start prints the execution ID (RUNBOOK/EXECUTION); --wait follows its steps live, says which
   operation waits for approval (opsplane approve ID), and ends with the result or the error.
-  cancel names the execution's operations still waiting for approval, for an approver to deny.
+  cancel also withdraws the execution's requests for approval that nobody decided yet.
   Exit codes: 0 succeeded, 1 failed, cancelled or still running when --timeout ran out.`;
 
 const FINAL_STATES = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
@@ -179,12 +180,23 @@ const runRunbookCommand = async (ctx: CliContext, argv: string[]): Promise<numbe
     if (sub === 'cancel') {
       const execution = await runbooks.cancel(target);
       ctx.out(renderExecution(execution));
-      // Its requests for approval outlive it in the ledger: say so, so that nobody approves them blindly.
+      // Its requests for approval would outlive it: withdraw them, so that nobody approves an
+      // operation whose runbook is gone (the processor checks that you may).
       const controlPlane = await ctx.connect();
       try {
         for (const id of await pendingApprovalsOf(controlPlane, execution)) {
+          const key = `${id}-withdraw`;
+          await controlPlane.submit(
+            parseCommand({
+              type: 'approval.withdraw',
+              args: { operationId: id, comment: `runbook execution ${execution.id} was cancelled` },
+              actor: ctx.actor(),
+              reason: `opsplane runbook cancel ${execution.id}`,
+              idempotencyKey: key,
+            }),
+          );
           ctx.out(
-            `  operation ${id} of the cancelled execution still waits for approval: an approver ends it with  opsplane deny ${id} --comment 'runbook cancelled'`,
+            `  withdrawing operation ${id}, which waited for approval: follow it with  opsplane ops show ${key}`,
           );
         }
       } finally {

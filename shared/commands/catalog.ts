@@ -516,6 +516,15 @@ const COMMAND_CATALOG = {
     mutates: true,
     kind: 'approval',
   },
+  'approval.withdraw': {
+    args: ApprovalDecisionArgsSchema,
+    summary:
+      'Take back a request for approval nobody decided yet (its runbook was cancelled): by its requester, the person behind it, or a holder of approval.withdraw; it ends rejected APPROVAL_EXPIRED',
+    permission: 'approval.withdraw',
+    approvalClass: 'A0',
+    mutates: true,
+    kind: 'approval',
+  },
 } as const satisfies Record<string, CatalogEntry>;
 
 type CommandType = keyof typeof COMMAND_CATALOG;

@@ -288,19 +288,22 @@ class OperationLedger {
    * wait for a decision timed out): it ends rejected with `error`, the withdrawal kept in its
    * approval record. A grant or denial racing it is a conditional write too: exactly one wins.
    *
-   * @throws NotFoundError for an unknown id; PermissionDeniedError when `actor` did not request it.
+   * @throws NotFoundError for an unknown id; PermissionDeniedError when `actor` did not request it
+   *   (unless `options.authorized`: the caller checked that `actor` may withdraw it anyway).
    */
   async withdrawApproval(
     id: string,
     withdrawal: { actor: string; reason: string; error: ErrorRecord },
     now: Date,
+    options: { authorized?: boolean } = {},
   ): Promise<WithdrawOutcome> {
     const at = now.toISOString();
     for (let round = 0; round < MAX_CONCURRENT_RETRIES; round += 1) {
       const current = await this.#store.get(id);
       if (!current) throw new NotFoundError(`no operation ${id} in the ledger`);
       const { doc } = current;
-      if (doc.actor !== withdrawal.actor) {
+      // `authorized`: the caller checked that this actor may withdraw another's request.
+      if (doc.actor !== withdrawal.actor && !options.authorized) {
         throw new PermissionDeniedError(
           `${withdrawal.actor} did not request operation ${id} (${doc.actor} did) and may not withdraw it`,
           { actor: withdrawal.actor, operationId: id },

@@ -38,7 +38,7 @@ import {
 } from '../operations';
 import { scheduledRunKeyOf } from '../schedules/scheduled-run-key';
 import type { Clock } from '../time';
-import { isApprover, requirePermission } from './authorization';
+import { grantsFor, isApprover, requirePermission } from './authorization';
 import { dispositionOf, finalStatusOf } from './disposition';
 import { canonicalJson, planHash } from './plan-hash';
 
@@ -159,11 +159,64 @@ const createCommandProcessor = (deps: CommandProcessorDeps): CommandProcessor =>
    * `approval.grant` / `approval.deny`: only an approver, never the requester, decides; a grant
    * puts the operation back on the command path, a denial ends it rejected.
    */
+  /**
+   * `approval.withdraw`: a request for approval taken back before anyone decided, e.g. because the
+   * runbook waiting on it was cancelled. The requester may, and so may the person behind an
+   * automated requester, or anyone holding the approval.withdraw permission; it ends rejected
+   * APPROVAL_EXPIRED, so that nobody approves an operation whose caller is gone.
+   */
+  const withdraw = async (
+    command: Command<ApprovalCommandType>,
+    platform: PlatformState,
+    logger: Logger,
+  ): Promise<Record<string, unknown>> => {
+    const { operationId, comment } = command.args;
+    const target = await ledger.get(operationId);
+    if (!target)
+      throw new InvalidCommandError('args.operationId', `no operation ${operationId} in the ledger`);
+    const own = target.actor === command.actor || target.requestedBy === command.actor;
+    if (!own && grantsFor(platform.access, command.actor, 'approval.withdraw').length === 0) {
+      throw new PermissionDeniedError(
+        `${command.actor} neither requested operation ${operationId} (${target.actor}${target.requestedBy ? ` for ${target.requestedBy}` : ''} did) nor holds permission "approval.withdraw"`,
+        { actor: command.actor, operationId },
+      );
+    }
+    if (target.status !== 'pending_approval' && target.approval?.decision !== 'withdrawn') {
+      throw new InvalidCommandError(
+        'args.operationId',
+        `operation ${operationId} is ${target.status}, not waiting for approval`,
+      );
+    }
+    if (command.dryRun) return { dryRun: true, operationId, decision: 'withdrawn', type: target.type };
+    const reason = comment ?? 'withdrawn before anyone decided';
+    const error = new ApprovalRefusedError(
+      'APPROVAL_EXPIRED',
+      `withdrawn by ${command.actor} before anyone decided: ${reason}`,
+      { withdrawnBy: command.actor },
+    ).toRecord();
+    const outcome = await ledger.withdrawApproval(
+      operationId,
+      { actor: command.actor, reason, error },
+      clock.now(),
+      { authorized: true },
+    );
+    if (outcome.kind === 'not_waiting') {
+      throw new InvalidCommandError(
+        'args.operationId',
+        `operation ${operationId} is ${outcome.record.status}, not waiting for approval`,
+      );
+    }
+    logger.info(`operation ${operationId} withdrawn`, { actor: command.actor });
+    await reportFinished(outcome.record, outcome.kind === 'already_withdrawn');
+    return { operationId, decision: 'withdrawn', type: target.type, requester: target.actor };
+  };
+
   const decide = async (
     command: Command<ApprovalCommandType>,
     platform: PlatformState,
     logger: Logger,
   ): Promise<Record<string, unknown>> => {
+    if (command.type === 'approval.withdraw') return withdraw(command, platform, logger);
     const { operationId, comment } = command.args;
     const granted = command.type === 'approval.grant';
     const verb = granted ? 'approve' : 'deny';

@@ -157,7 +157,7 @@ describe('opsplane runbook on the local stack', () => {
     });
   });
 
-  it('runbook cancel stops an execution that waits for an approval', async () => {
+  it('runbook cancel stops an execution that waits for an approval, and withdraws that request', async () => {
     // Prepare
     const starter = local.cli(RUNBOOK_REQUESTER);
     const startCode = await runCli(
@@ -187,9 +187,17 @@ describe('opsplane runbook on the local stack', () => {
     expect(starter.out).toContain(`follow it with  opsplane runbook status ${id}`);
     expect(cancelCode).toBe(0);
     expect(canceller.out.join('\n')).toContain(`${id}  CANCELLED`);
-    expect(canceller.out.join('\n')).toMatch(
-      /operation [0-9a-f-]+-restore of the cancelled execution still waits for approval: an approver ends it with {2}opsplane deny [0-9a-f-]+-restore --comment 'runbook cancelled'/,
+    const restoreId = local.operationIdOf(execution, 'restore');
+    expect(canceller.out.join('\n')).toContain(
+      `withdrawing operation ${restoreId}, which waited for approval: follow it with  opsplane ops show ${restoreId}-withdraw`,
     );
+    // The requester of the runbook withdrew it: nobody can approve a restore whose runbook is gone.
+    expect(await local.stackDriver.until(`${restoreId}-withdraw`)).toMatchObject({ status: 'succeeded' });
+    expect(await local.stackDriver.until(restoreId)).toMatchObject({
+      status: 'rejected',
+      error: { code: 'APPROVAL_EXPIRED' },
+      approval: { decision: 'withdrawn', approver: RUNBOOK_REQUESTER },
+    });
     expect(statusCode).toBe(1);
     expect(status.out.join('\n')).toMatch(
       new RegExp(`${id} {2}CANCELLED\\n[^]*at step {3}run_command › await_outcome`),

@@ -120,6 +120,11 @@ describe('command subcommands', () => {
       'approval.deny',
       { operationId: 'op-1', comment: 'not during the freeze' },
     ],
+    [
+      ['withdraw', 'op-1', '--comment', 'runbook cancelled'],
+      'approval.withdraw',
+      { operationId: 'op-1', comment: 'runbook cancelled' },
+    ],
   ])('%j publishes %s with the right args', async (argv, type, args) => {
     // Prepare
     const { ctx, out, published } = await makeFakeCli({ deliver: false });
@@ -300,6 +305,7 @@ describe('command subcommands', () => {
       'opsplane sql prune INSTANCE',
       'opsplane filestore snapshot INSTANCE',
       'opsplane deny ID',
+      'opsplane withdraw ID',
       'opsplane state get [PATH]',
       'opsplane gpu status',
       'opsplane ops list',

@@ -59,7 +59,7 @@ const restoreCommand = (overrides: Record<string, unknown> = {}) => ({
 });
 
 const decision = (
-  type: 'approval.grant' | 'approval.deny',
+  type: 'approval.grant' | 'approval.deny' | 'approval.withdraw',
   actor: string,
   key: string,
   comment?: string,
@@ -175,6 +175,62 @@ describe('approvals', () => {
       'pending_approval',
       'rejected',
     ]);
+  });
+
+  it('lets the requester withdraw a request nobody decided yet; it ends rejected, and cannot be approved after', async () => {
+    // Prepare
+    const h = await setup();
+    await h.processor.process(makeDelivery(restoreCommand()));
+    // Act
+    const withdrawn = await h.processor.process(
+      makeDelivery(
+        decision('approval.withdraw', 'user:sofia.rossi@acme.ai', 'withdraw-1', 'runbook cancelled'),
+      ),
+    );
+    const grant = await h.processor.process(
+      makeDelivery(decision('approval.grant', 'user:dev.patel@acme.ai', 'grant-1')),
+    );
+    // Assert
+    expect(withdrawn).toMatchObject({ ack: true, status: 'succeeded' });
+    expect(await h.ledger.get('restore-1')).toMatchObject({
+      status: 'rejected',
+      error: {
+        code: 'APPROVAL_EXPIRED',
+        message: 'withdrawn by user:sofia.rossi@acme.ai before anyone decided: runbook cancelled',
+      },
+      approval: { decision: 'withdrawn', approver: 'user:sofia.rossi@acme.ai' },
+    });
+    expect(grant).toMatchObject({ ack: true, status: 'rejected' });
+    expect((await h.ledger.get('grant-1'))?.error?.message).toMatch(/not waiting for approval/);
+    expect(h.fake.platform.applied).toEqual([]);
+    expect(h.results.published.filter((r) => r.id === 'restore-1').map((r) => r.status)).toEqual([
+      'pending_approval',
+      'rejected',
+    ]);
+  });
+
+  it('lets only the requester, the person behind it, or a holder of approval.withdraw withdraw a request', async () => {
+    // Prepare: sofia's request; lena (ml-users) holds no approval.withdraw, dev (platform) holds '*'.
+    const h = await setup();
+    await h.processor.process(makeDelivery(restoreCommand()));
+    // Act
+    const stranger = await h.processor.process(
+      makeDelivery(decision('approval.withdraw', 'user:lena.muller@acme.ai', 'withdraw-lena')),
+    );
+    const waitingAfterStranger = (await h.ledger.get('restore-1'))?.status;
+    const platformMember = await h.processor.process(
+      makeDelivery(decision('approval.withdraw', 'user:dev.patel@acme.ai', 'withdraw-dev')),
+    );
+    // Assert
+    expect(stranger).toMatchObject({ ack: true, status: 'rejected' });
+    expect((await h.ledger.get('withdraw-lena'))?.error).toMatchObject({
+      code: 'PERMISSION_DENIED',
+      message:
+        'user:lena.muller@acme.ai neither requested operation restore-1 (user:sofia.rossi@acme.ai did) nor holds permission "approval.withdraw"',
+    });
+    expect(waitingAfterStranger).toBe('pending_approval');
+    expect(platformMember).toMatchObject({ ack: true, status: 'succeeded' });
+    expect((await h.ledger.get('restore-1'))?.status).toBe('rejected');
   });
 
   it('refuses to apply when the plan changed between approval and apply', async () => {

@@ -218,6 +218,17 @@ class ApprovalRefusedError extends ControlPlaneError {
     super(code, message, false, details ? { details } : undefined);
     this.name = 'ApprovalRefusedError';
   }
+
+  /** A request for approval its requester (or someone allowed to) took back before anyone decided. */
+  static withdrawn(actor: string, reason: string): ApprovalRefusedError {
+    return new ApprovalRefusedError(
+      'APPROVAL_EXPIRED',
+      `withdrawn by ${actor} before anyone decided: ${reason}`,
+      {
+        withdrawnBy: actor,
+      },
+    );
+  }
 }
 
 /** A schedule tick skipped because the same job's previous run is not over (issue 6: overlap). */

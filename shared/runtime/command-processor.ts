@@ -189,11 +189,7 @@ const createCommandProcessor = (deps: CommandProcessorDeps): CommandProcessor =>
     }
     if (command.dryRun) return { dryRun: true, operationId, decision: 'withdrawn', type: target.type };
     const reason = comment ?? 'withdrawn before anyone decided';
-    const error = new ApprovalRefusedError(
-      'APPROVAL_EXPIRED',
-      `withdrawn by ${command.actor} before anyone decided: ${reason}`,
-      { withdrawnBy: command.actor },
-    ).toRecord();
+    const error = ApprovalRefusedError.withdrawn(command.actor, reason).toRecord();
     const outcome = await ledger.withdrawApproval(
       operationId,
       { actor: command.actor, reason, error },

@@ -267,11 +267,7 @@ const createOpsApi = (deps: OpsApiDeps): OpsApi => {
     if (reason.length === 0 || reason.length > 2000) {
       throw new InvalidCommandError('reason', 'must say why (1–2000 characters)');
     }
-    const error = new ApprovalRefusedError(
-      'APPROVAL_EXPIRED',
-      `withdrawn by ${actor} before anyone decided: ${reason}`,
-      { withdrawnBy: actor },
-    ).toRecord();
+    const error = ApprovalRefusedError.withdrawn(actor, reason).toRecord();
     const outcome = await ledger.withdrawApproval(id, { actor, reason, error }, clock.now());
     const { record } = outcome;
     if (outcome.kind === 'not_waiting') {

@@ -171,11 +171,19 @@ const createCommandProcessor = (deps: CommandProcessorDeps): CommandProcessor =>
     logger: Logger,
   ): Promise<Record<string, unknown>> => {
     const { operationId, comment } = command.args;
+    const mayWithdrawAny = grantsFor(platform.access, command.actor, 'approval.withdraw').length > 0;
     const target = await ledger.get(operationId);
+    if (!target && !mayWithdrawAny) {
+      // Whether the id exists is not told to someone who may not withdraw it either way.
+      throw new PermissionDeniedError(
+        `${command.actor} did not request operation ${operationId} and does not hold permission "approval.withdraw"`,
+        { actor: command.actor, operationId },
+      );
+    }
     if (!target)
       throw new InvalidCommandError('args.operationId', `no operation ${operationId} in the ledger`);
     const own = target.actor === command.actor || target.requestedBy === command.actor;
-    if (!own && grantsFor(platform.access, command.actor, 'approval.withdraw').length === 0) {
+    if (!own && !mayWithdrawAny) {
       throw new PermissionDeniedError(
         `${command.actor} neither requested operation ${operationId} (${target.actor}${target.requestedBy ? ` for ${target.requestedBy}` : ''} did) nor holds permission "approval.withdraw"`,
         { actor: command.actor, operationId },

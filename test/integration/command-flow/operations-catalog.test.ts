@@ -201,6 +201,7 @@ describe('the operations catalog end to end', () => {
       'iam.bindings.reconcile': { policy: 'project' },
       'approval.grant': { operationId: 'anything' },
       'approval.deny': { operationId: 'anything' },
+      'approval.withdraw': { operationId: 'anything' },
     };
     expect(Object.keys(args).sort()).toEqual([...COMMAND_TYPES].sort());
     // Act

@@ -1,17 +1,8 @@
 import { DRIFT_USAGE, runDriftCommand } from '../../../cli/commands/drift-commands';
-import type { Command } from '../../../shared/commands';
-import {
-  DesiredStateStore,
-  desiredStateFromFixture,
-  type PlatformState,
-  type UserState,
-} from '../../../shared/desired-state';
+import { desiredStateFromFixture, type PlatformState } from '../../../shared/desired-state';
 import { buildDriftReport, type DriftReport } from '../../../shared/drift';
-import { OperationLedger, type OperationRecord } from '../../../shared/ledger';
-import { MemoryDocumentStore } from '../../../shared/store';
-import { ManualClock } from '../../../shared/time';
 import { loadFixture } from '../../helpers/factories';
-import { cliContextOver } from './drift-cli-kit';
+import { cliOverFakeProcessor } from './drift-cli-kit';
 
 /**
  * `opsplane drift` against in-memory stores: a stand-in processor answers drift.report with a
@@ -39,29 +30,8 @@ const sampleReport = (): DriftReport =>
     unreadable: [],
   });
 
-const makeCli = async (outcome: 'report' | 'fail') => {
-  const clock = new ManualClock('2026-03-01T10:00:00Z');
-  const ledger = new OperationLedger(new MemoryDocumentStore<OperationRecord>());
-  const desiredState = new DesiredStateStore(
-    new MemoryDocumentStore<PlatformState>(),
-    new MemoryDocumentStore<UserState>(),
-  );
-  await desiredState.putPlatform(PLATFORM);
-  const process = async (command: Command): Promise<void> => {
-    const id = command.idempotencyKey ?? 'none';
-    const now = clock.now();
-    await ledger.begin({
-      id,
-      messageId: `m-${id}`,
-      type: command.type,
-      args: command.args as Record<string, unknown>,
-      actor: command.actor,
-      reason: command.reason,
-      dryRun: command.dryRun,
-      holder: 'fake',
-      now,
-      claimTtlMs: 60_000,
-    });
+const makeCli = (outcome: 'report' | 'fail') =>
+  cliOverFakeProcessor(PLATFORM, async (_command, id, ledger, now) => {
     const report = sampleReport();
     await ledger.recordPlan(
       id,
@@ -76,9 +46,7 @@ const makeCli = async (outcome: 'report' | 'fail') => {
       const error = { code: 'GCP_UNAVAILABLE' as const, message: 'IAM is down', retryable: true };
       await ledger.finish(id, 'fake', { status: 'failed', error }, now);
     }
-  };
-  return cliContextOver({ ledger, desiredState, clock, process });
-};
+  });
 
 describe('opsplane drift', () => {
   it('submits drift.report, waits, and prints each finding with its fix command', async () => {

@@ -1,19 +1,10 @@
 import { RECONCILE_USAGE, runReconcileCommand } from '../../../cli/commands/drift-commands';
-import type { Command } from '../../../shared/commands';
-import {
-  DesiredStateStore,
-  desiredStateFromFixture,
-  type PlatformState,
-  type UserState,
-} from '../../../shared/desired-state';
-import { OperationLedger, type OperationRecord } from '../../../shared/ledger';
+import { desiredStateFromFixture, type PlatformState } from '../../../shared/desired-state';
 import { silentLogger } from '../../../shared/logging';
 import { reconcileRun } from '../../../shared/operations/drift/reconcile-run';
 import type { OperationDeps } from '../../../shared/operations/operation';
-import { MemoryDocumentStore } from '../../../shared/store';
-import { ManualClock } from '../../../shared/time';
 import { loadFixture } from '../../helpers/factories';
-import { cliContextOver } from './drift-cli-kit';
+import { cliOverFakeProcessor } from './drift-cli-kit';
 
 /**
  * `opsplane reconcile [--apply]` against in-memory stores: a stand-in processor runs the real
@@ -46,29 +37,8 @@ const OBSERVED = {
   },
 };
 
-const makeCli = async () => {
-  const clock = new ManualClock('2026-03-01T10:00:00Z');
-  const ledger = new OperationLedger(new MemoryDocumentStore<OperationRecord>());
-  const desiredState = new DesiredStateStore(
-    new MemoryDocumentStore<PlatformState>(),
-    new MemoryDocumentStore<UserState>(),
-  );
-  await desiredState.putPlatform(PLATFORM);
-  const process = async (command: Command): Promise<void> => {
-    const id = command.idempotencyKey ?? 'none';
-    const now = clock.now();
-    await ledger.begin({
-      id,
-      messageId: `m-${id}`,
-      type: command.type,
-      args: command.args as Record<string, unknown>,
-      actor: command.actor,
-      reason: command.reason,
-      dryRun: command.dryRun,
-      holder: 'fake',
-      now,
-      claimTtlMs: 60_000,
-    });
+const makeCli = () =>
+  cliOverFakeProcessor(PLATFORM, async (command, id, ledger, now) => {
     const args = command.args as { apply: boolean };
     const plan = reconcileRun.plan(PLATFORM, OBSERVED, args);
     const steps: Record<string, Record<string, unknown>> = {};
@@ -91,9 +61,7 @@ const makeCli = async () => {
     await reconcileRun.apply(plan, deps);
     const result = await reconcileRun.verify(plan, deps);
     await ledger.finish(id, 'fake', { status: 'succeeded', result }, now);
-  };
-  return cliContextOver({ ledger, desiredState, clock, process });
-};
+  });
 
 describe('opsplane reconcile', () => {
   it('plans without --apply: what would be submitted, what needs a human, what is observed', async () => {

@@ -24,6 +24,26 @@ const FILESTORE_INSTANCES = ['acme-kf-home', 'acme-datasets'];
 const WEEK_START = '2026-03-09T05:00:00Z';
 const WEEK_MS = 7 * 24 * 60 * MINUTE_MS;
 
+/** Only the 15-minute reconcile job. */
+const RECONCILE_ONLY = { jobs: manifest.jobs.filter((job) => job.name === 'reconcile') };
+
+/** A scheduler of `jobs` on a manual clock from `start`, publishing into a capture, over a fresh ledger. */
+const schedulerOver = async (start: string, jobs: typeof manifest, checkIntervalMs = 0) => {
+  const clock = new ManualClock(start);
+  const publisher = new CapturingSchedulePublisher();
+  const harness = await makeProcessorHarness({}, { clock });
+  const scheduler = startLocalScheduler({
+    manifest: jobs,
+    clock,
+    publish: publisher.publish,
+    ledger: harness.ledger,
+    runs: memoryRunLog(),
+    logger: silentLogger,
+    checkIntervalMs,
+  });
+  return { clock, publisher, scheduler };
+};
+
 const countBy = (values: readonly string[]): Record<string, number> => {
   const counts: Record<string, number> = {};
   for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
@@ -123,18 +143,7 @@ describe('local scheduler', () => {
 
   it('fires every run the clock jumped over, oldest first, and none twice on the next tick', async () => {
     // Prepare
-    const clock = new ManualClock('2026-03-09T05:00:00Z');
-    const publisher = new CapturingSchedulePublisher();
-    const harness = await makeProcessorHarness({}, { clock });
-    const scheduler = startLocalScheduler({
-      manifest: { jobs: manifest.jobs.filter((job) => job.name === 'reconcile') },
-      clock,
-      publish: publisher.publish,
-      ledger: harness.ledger,
-      runs: memoryRunLog(),
-      logger: silentLogger,
-      checkIntervalMs: 0,
-    });
+    const { clock, scheduler } = await schedulerOver('2026-03-09T05:00:00Z', RECONCILE_ONLY);
     // Act
     clock.advance(60 * MINUTE_MS);
     const jumped = await scheduler.tick();
@@ -152,18 +161,7 @@ describe('local scheduler', () => {
 
   it('runs a job now, keyed <job>@manual-<now>, without moving its schedule', async () => {
     // Prepare
-    const clock = new ManualClock('2026-03-09T05:03:00Z');
-    const publisher = new CapturingSchedulePublisher();
-    const harness = await makeProcessorHarness({}, { clock });
-    const scheduler = startLocalScheduler({
-      manifest,
-      clock,
-      publish: publisher.publish,
-      ledger: harness.ledger,
-      runs: memoryRunLog(),
-      logger: silentLogger,
-      checkIntervalMs: 0,
-    });
+    const { publisher, scheduler } = await schedulerOver('2026-03-09T05:03:00Z', manifest);
     // Act
     const result = await scheduler.runJobNow('sql-backup-acme-metaflow-pg-2');
     const unknown = scheduler.runJobNow('sql-backup-nope');
@@ -182,18 +180,7 @@ describe('local scheduler', () => {
 
   it('ticks on its own timer until stopped', async () => {
     // Prepare
-    const clock = new ManualClock('2026-03-09T05:00:00Z');
-    const publisher = new CapturingSchedulePublisher();
-    const harness = await makeProcessorHarness({}, { clock });
-    const scheduler = startLocalScheduler({
-      manifest: { jobs: manifest.jobs.filter((job) => job.name === 'reconcile') },
-      clock,
-      publish: publisher.publish,
-      ledger: harness.ledger,
-      runs: memoryRunLog(),
-      logger: silentLogger,
-      checkIntervalMs: 5,
-    });
+    const { clock, publisher, scheduler } = await schedulerOver('2026-03-09T05:00:00Z', RECONCILE_ONLY, 5);
     // Act
     clock.advance(15 * MINUTE_MS);
     const deadline = Date.now() + 2000;

@@ -115,6 +115,14 @@ class OperationLedger {
     });
   }
 
+  /** Operations not over yet, newest first per status: waiting for approval, then running (`limit` of each). */
+  async listUnfinished(limit = 500): Promise<OperationRecord[]> {
+    return [
+      ...(await this.list({ limit, status: 'pending_approval' })),
+      ...(await this.list({ limit, status: 'running' })),
+    ];
+  }
+
   /** Claims the operation for this delivery, or reports why not. */
   async begin(input: BeginInput): Promise<BeginOutcome> {
     const now = input.now.toISOString();

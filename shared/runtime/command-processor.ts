@@ -295,10 +295,7 @@ const createCommandProcessor = (deps: CommandProcessorDeps): CommandProcessor =>
   const refuseScheduleOverlap = async (record: OperationRecord): Promise<void> => {
     if (!record.actor.startsWith('schedule:') || record.requestedBy) return;
     const command = canonicalJson({ type: record.type, args: record.args });
-    const unfinished = [
-      ...(await ledger.list({ limit: 200, status: 'running' })),
-      ...(await ledger.list({ limit: 200, status: 'pending_approval' })),
-    ].find(
+    const unfinished = (await ledger.listUnfinished()).find(
       (other) =>
         other.id !== record.id &&
         other.actor === record.actor &&
@@ -414,10 +411,7 @@ const createCommandProcessor = (deps: CommandProcessorDeps): CommandProcessor =>
             operationId: record.id,
             actor: command.actor,
             ...(deps.submit ? { submit: deps.submit } : {}),
-            openOperations: async () => [
-              ...(await ledger.list({ limit: 500, status: 'pending_approval' })),
-              ...(await ledger.list({ limit: 500, status: 'running' })),
-            ],
+            openOperations: () => ledger.listUnfinished(),
             progress: {
               googleOperation: (step) => record.googleOperations.find((op) => op.step === step),
               recordGoogleOperation: async (ref) => {

@@ -50,7 +50,9 @@ const compareGpuPools = (
     const day = policy.autoscaling;
     const night =
       policy.offHours !== undefined && day.enabled && inOffHoursWindow(policy.offHours, new Date(now));
-    const desired: Bounds = night ? { enabled: true, minNodeCount: 0, maxNodeCount: day.maxNodeCount } : day;
+    // What the gpu-offhours runbook leaves for the night: autoscaler minimum 0, the day maximum.
+    const nightBounds: Bounds = { enabled: true, minNodeCount: 0, maxNodeCount: day.maxNodeCount };
+    const desired = night ? nightBounds : day;
     const actual: Bounds = {
       enabled: live.autoscaling.enabled,
       minNodeCount: live.autoscaling.minNodeCount,
@@ -62,10 +64,7 @@ const compareGpuPools = (
       ? `${policy.offHours.scaleDownAt}–${policy.offHours.scaleUpAt} ${policy.offHours.timeZone}`
       : '';
     const missedScaleDown = night && sameBounds(actual, day);
-    const missedRestore =
-      !night &&
-      policy.offHours !== undefined &&
-      sameBounds(actual, { enabled: true, minNodeCount: 0, maxNodeCount: day.maxNodeCount });
+    const missedRestore = !night && policy.offHours !== undefined && sameBounds(actual, nightBounds);
     const why = missedScaleDown
       ? `: inside the off-hours window (${window}) the pool keeps its day bounds, so the evening scale-down did not run`
       : missedRestore

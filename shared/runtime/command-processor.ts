@@ -156,10 +156,6 @@ const createCommandProcessor = (deps: CommandProcessorDeps): CommandProcessor =>
   };
 
   /**
-   * `approval.grant` / `approval.deny`: only an approver, never the requester, decides; a grant
-   * puts the operation back on the command path, a denial ends it rejected.
-   */
-  /**
    * `approval.withdraw`: a request for approval taken back before anyone decided, e.g. because the
    * runbook waiting on it was cancelled. The requester may, and so may the person behind an
    * automated requester, or anyone holding the approval.withdraw permission; it ends rejected
@@ -189,11 +185,13 @@ const createCommandProcessor = (deps: CommandProcessorDeps): CommandProcessor =>
         { actor: command.actor, operationId },
       );
     }
-    if (target.status !== 'pending_approval' && target.approval?.decision !== 'withdrawn') {
-      throw new InvalidCommandError(
+    const notWaiting = (status: string) =>
+      new InvalidCommandError(
         'args.operationId',
-        `operation ${operationId} is ${target.status}, not waiting for approval`,
+        `operation ${operationId} is ${status}, not waiting for approval`,
       );
+    if (target.status !== 'pending_approval' && target.approval?.decision !== 'withdrawn') {
+      throw notWaiting(target.status);
     }
     if (command.dryRun) return { dryRun: true, operationId, decision: 'withdrawn', type: target.type };
     const reason = comment ?? 'withdrawn before anyone decided';
@@ -204,17 +202,18 @@ const createCommandProcessor = (deps: CommandProcessorDeps): CommandProcessor =>
       clock.now(),
       { authorized: true },
     );
-    if (outcome.kind === 'not_waiting') {
-      throw new InvalidCommandError(
-        'args.operationId',
-        `operation ${operationId} is ${outcome.record.status}, not waiting for approval`,
-      );
-    }
+    // A decision that won the race since the read above.
+    if (outcome.kind === 'not_waiting') throw notWaiting(outcome.record.status);
     logger.info(`operation ${operationId} withdrawn`, { actor: command.actor });
     await reportFinished(outcome.record, outcome.kind === 'already_withdrawn');
     return { operationId, decision: 'withdrawn', type: target.type, requester: target.actor };
   };
 
+  /**
+   * `approval.grant` / `approval.deny`: only an approver, never the requester, decides; a grant
+   * puts the operation back on the command path, a denial ends it rejected;
+   * `approval.withdraw` goes to `withdraw`.
+   */
   const decide = async (
     command: Command<ApprovalCommandType>,
     platform: PlatformState,

@@ -18,8 +18,9 @@ import { iapPolicyTarget, policyName, projectPolicyTarget } from '../users/user-
  * that are missing, in the project or the IAP policy. One read and at most one write per policy,
  * whatever the number of users: observe reads the policy; apply writes the edits onto that read,
  * guarded by its etag (a stale etag redoes the cycle from a fresh read; a resumed apply reads
- * first); verify checks the policy setIamPolicy returned, and reads only when apply left none. Only `user:` members and managed roles are touched; service accounts,
- * groups and other roles never. Removing owner/editor from a human, or removing many members at
+ * first); verify checks the policy setIamPolicy returned, and reads only when apply left none.
+ * Only `user:` members and managed roles are touched; service accounts, groups and other roles
+ * never. Removing owner/editor from a human, or removing many members at
  * once, waits for a human approval.
  */
 

@@ -316,7 +316,7 @@ const keysRotate: OperationModule<'keys.rotate', KeyInventory, KeysRotatePlan> =
       versionsToDisable: observed.secret.versions
         .filter((version) => version.state === 'ENABLED')
         .map((version) => version.version),
-      departedHolders: observed.departedHolders.filter((holder) => policy.holders.includes(holder)),
+      departedHolders: [...observed.departedHolders],
     };
 
     const enabled = observed.keys.filter((key) => !key.disabled);
